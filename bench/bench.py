@@ -1,0 +1,556 @@
+#!/usr/bin/env python3
+"""rnetstat benchmark: time rnetstat against ss, netstat and lsof on a large socket population.
+
+Why: rnetstat's performance targets (see the project issue) only mean something on a machine with
+~100k TCP sockets held by ~1,000 processes, where `ss -tanp` spends seconds joining sockets to
+processes. This script builds that population itself (loopback only, ports from bind(port 0)),
+times every tool round-robin with matching flags, prints a Markdown table plus PASS/FAIL lines,
+and tears the population down by PID, even on error or Ctrl-C.
+
+Run from the repo root after `cargo build --release`:
+    python3 bench/bench.py --smoke          # CI: 2,000 connections, 20 idle procs, 2 runs
+    python3 bench/bench.py                  # full: 50,000 connections (100k sockets), 1,000 idle
+    python3 bench/bench.py --help           # all options
+Python 3 standard library only. Works as non-root (then -p output only covers your processes).
+"""
+import argparse, ctypes, json, os, platform, resource, select, shutil, signal, socket, statistics
+import struct, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FD_MARGIN = 64            # descriptors per worker kept free below RLIMIT_NOFILE
+MAIN_PID = os.getpid()
+LINGER0 = struct.pack("ii", 1, 0)   # close() sends RST: teardown leaves no TIME_WAIT behind
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+
+
+class BenchError(Exception):
+    """Population could not be built or the environment is unsuitable (exit status 1)."""
+
+
+def _on_signal(signum, _frame):
+    if os.getpid() != MAIN_PID:      # a child forked just now still has our handler
+        os._exit(128 + signum)
+    raise SystemExit(128 + signum)   # unwinds into the finally blocks that tear down
+
+
+def read_sysctl(name):
+    with open("/proc/sys/" + name.replace(".", "/")) as f:
+        return f.read().split()
+
+
+# ---------------------------------------------------------------- socket population
+
+class Population:
+    """Worker and idle processes forked by this script. Only PIDs in self.pids are ever killed."""
+
+    def __init__(self, per_worker, batch):
+        self.pids = []          # every child we forked; reaped only in teardown()
+        self.per_worker = per_worker
+        self.batch = batch
+        self.connections = 0
+        self.listeners = 0
+        self.idle = 0
+
+    def _fork(self, child_body):
+        """Fork with SIGINT/SIGTERM blocked so a PID is always recorded before a signal can unwind."""
+        sigs = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)    # the parent decides when we die
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+                    if os.getppid() != MAIN_PID:                    # parent already gone
+                        os._exit(1)
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, sigs)
+                    child_body()
+                    code = 0
+                except BaseException as e:  # noqa: BLE001 - report anything, never return to caller
+                    print(f"bench child {os.getpid()}: {e!r}", file=sys.stderr)
+                finally:
+                    os._exit(code)
+            self.pids.append(pid)
+            return pid
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, sigs)
+
+    def add_idle(self, count, kind):
+        """P processes, each holding one socket bound to 127.0.0.1 port 0 and nothing else."""
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            if kind == "tcp":
+                s.listen(1)
+            fd = s.fileno()
+            self._fork(lambda: _idle_body(fd))
+            s.close()
+        self.idle += count
+        self.listeners += count if kind == "tcp" else 0
+
+    def add_connections(self, total):
+        """Spread `total` established loopback connections (2 sockets each) over new workers."""
+        nworkers = -(-total // self.per_worker)
+        shares = [total // nworkers + (i < total % nworkers) for i in range(nworkers)]
+        pipes = {}
+        for n in shares:
+            r, w = os.pipe()
+            self._fork(lambda n=n, w=w: _worker_body(n, self.batch, w))
+            os.close(w)
+            pipes[r] = n
+        return pipes, shares
+
+    def wait_ready(self, pipes, timeout):
+        """Read one status line per worker: 'ok N' or an error; EOF means the worker died."""
+        deadline, buf = time.monotonic() + timeout, {r: b"" for r in pipes}
+        try:
+            while buf:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BenchError(f"{len(buf)} worker(s) not ready after {timeout:.0f} s")
+                for r in select.select(list(buf), [], [], left)[0]:
+                    chunk = os.read(r, 4096)
+                    buf[r] += chunk
+                    if chunk and not buf[r].endswith(b"\n"):
+                        continue
+                    line = buf.pop(r).decode(errors="replace").strip()
+                    if not line.startswith("ok "):
+                        raise BenchError(f"worker failed: {line or 'exited without reporting'}")
+                    self.connections += int(line.split()[1])
+                    self.listeners += 1
+        finally:
+            for r in pipes:
+                os.close(r)
+
+    def teardown(self):
+        """SIGKILL and reap exactly the children we forked (unreaped PIDs cannot be reused)."""
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in self.pids:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        self.pids.clear()
+
+
+def _close_fds_except(keep):
+    top = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    last = 2
+    for fd in sorted(keep):
+        os.closerange(last + 1, fd)
+        last = fd
+    os.closerange(last + 1, top)
+
+
+def _idle_body(fd):
+    _close_fds_except({fd})
+    while True:
+        signal.pause()
+
+
+def _worker_body(count, batch, wfd):
+    """Hold `count` connections to a private listener; report readiness on wfd, then sleep."""
+    _close_fds_except({wfd})
+    held = []
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        lst = socket.socket()
+        lst.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+        lst.bind(("127.0.0.1", 0))
+        lst.listen(batch)
+        addr = lst.getsockname()
+        while len(held) < 2 * count:
+            n = min(batch, count - len(held) // 2)   # never more pending than the accept queue
+            for _ in range(n):
+                c = socket.socket()
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+                c.connect(addr)
+                held.append(c)
+            for _ in range(n):
+                s, _ = lst.accept()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+                held.append(s)
+    except OSError as e:
+        os.write(wfd, f"error after {len(held) // 2} connections: {e}\n".encode())
+        raise
+    os.write(wfd, f"ok {count}\n".encode())
+    os.close(wfd)
+    while True:
+        signal.pause()
+
+
+# ---------------------------------------------------------------- environment checks
+
+def plan_limits(args, total_conns):
+    """Pick connections per worker and list the kernel settings this population needs."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    lo, hi = map(int, read_sysctl("net.ipv4.ip_local_port_range"))
+    ports = hi - lo + 1
+    per_worker = min((hard - FD_MARGIN) // 2, ports // 2, args.per_worker or 1 << 30)
+    if per_worker < 100:
+        raise BenchError(f"RLIMIT_NOFILE hard limit {hard} / port range {lo}-{hi} too small")
+    nworkers = -(-total_conns // per_worker)
+    nprocs = nworkers + args.idle_procs
+    fds = 2 * total_conns + nworkers * 4 + args.idle_procs * 4
+    alloc = int(read_sysctl("fs.file-nr")[0])
+    running = sum(1 for d in os.listdir("/proc") if d.isdigit())
+    needs = []   # (sysctl, current, wanted)
+    fmax = int(read_sysctl("fs.file-max")[0])
+    if alloc + fds + 10000 > fmax:
+        needs.append(("fs.file-max", fmax, alloc + fds + 50000))
+    for name in ("kernel.pid_max", "kernel.threads-max"):
+        cur = int(read_sysctl(name)[0])
+        if running + nprocs + 1000 > cur:
+            needs.append((name, cur, min(4194304, running + nprocs + 10000)))
+    if os.geteuid() != 0:
+        nsoft, nhard = resource.getrlimit(resource.RLIMIT_NPROC)
+        if nhard != resource.RLIM_INFINITY and nhard < running + nprocs + 100:
+            raise BenchError(f"RLIMIT_NPROC hard limit {nhard} < ~{running + nprocs} processes needed")
+        resource.setrlimit(resource.RLIMIT_NPROC, (nhard, nhard))
+    batch = min(512, int(read_sysctl("net.core.somaxconn")[0]))
+    return per_worker, batch, needs
+
+
+def apply_sysctls(needs, tune):
+    """Raise needed sysctls only with --tune-sysctl (root); return originals for restoring."""
+    if not needs:
+        return []
+    cmd = " ".join(f"{k}={v}" for k, _, v in needs)
+    if not tune or os.geteuid() != 0:
+        for k, cur, v in needs:
+            print(f"needs {k} >= {v} (now {cur})", file=sys.stderr)
+        raise BenchError(f"kernel limits too low: run `sysctl -w {cmd}` as root, or pass --tune-sysctl as root")
+    saved = []
+    for k, cur, v in needs:
+        with open("/proc/sys/" + k.replace(".", "/"), "w") as f:
+            f.write(str(v))
+        saved.append((k, cur))
+        print(f"raised {k}: {cur} -> {v} (restored on exit)")
+    return saved
+
+
+def restore_sysctls(saved):
+    for k, v in saved:
+        with open("/proc/sys/" + k.replace(".", "/"), "w") as f:
+            f.write(str(v))
+
+
+# ---------------------------------------------------------------- timing
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(_signum, _frame):
+    raise _Timeout()
+
+
+def find_gnu_time():
+    """GNU time reports the command's own peak RSS; os.wait4 alone reports at least our own RSS,
+    because Linux carries the spawning process's high-water mark across exec."""
+    path = shutil.which("time", path="/usr/bin:/bin")
+    if path and subprocess.run([path, "-f", "%M", "-o", os.devnull, "true"],
+                               stderr=subprocess.DEVNULL).returncode == 0:
+        return path
+    return None
+
+
+def run_timed(argv, timeout, gnu_time):
+    """Run argv with stdout to /dev/null; return dict(ok, wall, cpu, rss_kib, error)."""
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile() as rssf:
+        full = [gnu_time, "-f", "%M", "-o", rssf.name, *argv] if gnu_time else argv
+        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                   (os.POSIX_SPAWN_DUP2, err.fileno(), 2)]
+        t0 = time.perf_counter()
+        try:
+            # own process group, so a kill also reaches the command GNU time forked
+            pid = os.posix_spawn(full[0], full, os.environ, file_actions=actions, setpgroup=0)
+        except OSError as e:
+            return {"ok": False, "error": f"cannot start: {e}"}
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            _, status, ru = os.wait4(pid, 0)
+        except BaseException as e:          # timeout or Ctrl-C: never leave the command running
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            os.killpg(pid, signal.SIGKILL)     # pid is our unreaped child: the group is ours
+            try:                               # as subreaper we also reap time's orphaned child
+                while True:
+                    os.waitpid(-pid, 0)
+            except ChildProcessError:
+                pass
+            if isinstance(e, _Timeout):
+                return {"ok": False, "error": f"timed out after {timeout} s"}
+            raise
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        wall = time.perf_counter() - t0
+        rc = os.waitstatus_to_exitcode(status)
+        if rc != 0:
+            err.seek(0)
+            msg = " / ".join(ln.strip() for ln in err.read().decode(errors="replace").splitlines()[:2])
+            return {"ok": False, "error": f"exit status {rc}: {msg[:160]}"}
+        rss = ru.ru_maxrss
+        if gnu_time:
+            lines = [ln for ln in open(rssf.name).read().split() if ln.isdigit()]
+            rss = int(lines[-1]) if lines else rss
+        return {"ok": True, "wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss_kib": rss}
+
+
+def bench_commands(commands, runs, warmup, timeout, gnu_time):
+    """Round-robin: every round runs each command once. A command that fails is dropped."""
+    res = {name: {"argv": argv, "runs": [], "error": None} for name, argv in commands}
+    for rnd in range(warmup + runs):
+        for name, argv in commands:
+            r = res[name]
+            if r["error"]:
+                continue
+            out = run_timed(argv, timeout, gnu_time)
+            if not out["ok"]:
+                r["error"] = out["error"]
+                print(f"  FAILED: {name}: {out['error']}", file=sys.stderr)
+            elif rnd >= warmup:
+                r["runs"].append(out)
+        print(f"  round {rnd + 1}/{warmup + runs} done{' (warm-up)' if rnd < warmup else ''}",
+              file=sys.stderr)
+    for r in res.values():
+        if r["runs"] and not r["error"]:
+            r["wall"] = statistics.median(x["wall"] for x in r["runs"])
+            r["cpu"] = statistics.median(x["cpu"] for x in r["runs"])
+            r["rss_mib"] = max(x["rss_kib"] for x in r["runs"]) / 1024
+    return res
+
+
+# ---------------------------------------------------------------- reporting
+
+def machine_info():
+    info = {"nproc": os.cpu_count(), "kernel": platform.release(), "cpu": "?", "mem_gib": 0.0}
+    with open("/proc/cpuinfo") as f:
+        info["cpu"] = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
+    with open("/proc/meminfo") as f:
+        info["mem_gib"] = round(int(f.readline().split()[1]) / 2**20, 1)
+    return info
+
+
+def census():
+    """TCP sockets as ss sees them, plus processes and descriptors visible in /proc."""
+    out = subprocess.run(["ss", "-tan"], capture_output=True, text=True, check=True).stdout
+    procs = fds = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            procs += 1
+            try:
+                fds += len(os.listdir(f"/proc/{d}/fd"))
+            except OSError:
+                pass
+    return {"tcp_sockets": max(0, len(out.splitlines()) - 1), "processes": procs, "fds": fds}
+
+
+MATCHING_SS = {"rnetstat -tan": "ss -tan", "netstat -tan": "ss -tan", "ss -tan": "ss -tan"}
+
+
+def print_table(res):
+    print("| command | runs | median wall (s) | median CPU (s) | peak RSS (MiB) | wall vs ss |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in res.items():
+        if r["error"] or not r["runs"]:
+            print(f"| `{name}` | 0 | FAILED | | | |")
+            continue
+        ref = res.get(MATCHING_SS.get(name, "ss -tanp"), {})
+        ratio = f"{r['wall'] / ref['wall']:.2f}×" if ref.get("wall") else "–"
+        print(f"| `{name}` | {len(r['runs'])} | {r['wall']:.3f} | {r['cpu']:.3f} "
+              f"| {r['rss_mib']:.1f} | {ratio} |")
+
+
+def print_failures(res):
+    failed = [(n, r["error"]) for n, r in res.items() if r["error"]]
+    if failed:
+        print("\nFailed commands (not timed):")
+    for name, error in failed:
+        print(f"- `{name}`: {error}")
+
+
+def target_checks(res, scale_ratio):
+    """The issue's targets as (description, verdict, detail)."""
+    def get(name, key):
+        return res.get(name, {}).get(key)
+    specs = [("rnetstat -tanp wall <= 0.10 x ss -tanp", "rnetstat -tanp", "ss -tanp", "wall", 0.10),
+             ("rnetstat -tan wall <= 1.0 x ss -tan", "rnetstat -tan", "ss -tan", "wall", 1.0),
+             ("rnetstat -tanp --json wall <= 1.1 x rnetstat -tanp", "rnetstat -tanp --json",
+              "rnetstat -tanp", "wall", 1.1),
+             ("rnetstat -tanp peak RSS <= ss -tanp", "rnetstat -tanp", "ss -tanp", "rss_mib", 1.0)]
+    out = []
+    for desc, a, b, key, limit in specs:
+        va, vb = get(a, key), get(b, key)
+        if va is None or not vb:
+            out.append((desc, "SKIP", "a command failed or was not run"))
+        else:
+            out.append((desc, "PASS" if va <= limit * vb else "FAIL", f"ratio {va / vb:.3f}"))
+    if scale_ratio is not None:
+        out.append(("rnetstat -tanp wall at 2N <= 2.2 x at N",
+                    "PASS" if scale_ratio <= 2.2 else "FAIL", f"ratio {scale_ratio:.3f}"))
+    return out
+
+
+# ---------------------------------------------------------------- main
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--connections", type=int, default=50000, metavar="N",
+                   help="loopback TCP connections to hold open (see --unit)")
+    p.add_argument("--unit", choices=["connections", "sockets"], default="connections",
+                   help="what N counts: established connections (2 sockets each, both ends held "
+                        "open) or TCP sockets in total (N/2 connections)")
+    p.add_argument("--idle-procs", type=int, default=1000, metavar="P",
+                   help="extra processes holding one socket each")
+    p.add_argument("--idle-socket", choices=["udp", "tcp"], default="udp",
+                   help="socket each idle process holds (tcp = a listener, shows up in -t output)")
+    p.add_argument("--per-worker", type=int, default=0, metavar="C",
+                   help="max connections per worker (0 = as many as RLIMIT_NOFILE allows)")
+    p.add_argument("--runs", type=int, default=5, help="timed runs per command")
+    p.add_argument("--warmup", type=int, default=1, help="untimed rounds before the timed runs")
+    p.add_argument("--rnetstat", default=os.path.join(ROOT, "target/release/rnetstat"),
+                   metavar="PATH", help="rnetstat binary")
+    p.add_argument("--no-lsof", action="store_true", help="skip lsof (slow at full size)")
+    p.add_argument("--scale-check", action="store_true",
+                   help="then double the connections and report rnetstat -tanp's time ratio")
+    p.add_argument("--smoke", action="store_true",
+                   help="CI mode: 2,000 connections, 20 idle procs, 2 runs; fails only if a "
+                        "command fails or the population cannot be built, never on targets")
+    p.add_argument("--timeout", type=float, default=600, help="seconds per command run")
+    p.add_argument("--ready-timeout", type=float, default=600,
+                   help="seconds to wait for the population to be built")
+    p.add_argument("--tune-sysctl", action="store_true",
+                   help="root only: raise kernel limits the population needs (restored on exit)")
+    p.add_argument("--json-out", metavar="FILE", help="also write results as JSON")
+    a = p.parse_args()
+    if a.smoke:
+        a.connections, a.idle_procs, a.runs, a.unit = 2000, 20, 2, "connections"
+    if a.connections < 1 or a.idle_procs < 0 or a.runs < 1 or a.warmup < 0:
+        p.error("--connections and --runs must be >= 1, --idle-procs and --warmup >= 0")
+    return a
+
+
+def build_commands(args):
+    rn, cmds = args.rnetstat, []
+    if not (os.path.isfile(rn) and os.access(rn, os.X_OK)):
+        raise BenchError(f"rnetstat binary not found at {rn}: run `cargo build --release` in "
+                         f"{ROOT}, or pass --rnetstat PATH")
+    tools = {t: shutil.which(t) for t in ("ss", "netstat", "lsof")}
+    if not tools["ss"]:
+        raise BenchError("ss (iproute2) is required: it is the reference for every ratio")
+    cmds += [("rnetstat -tan", [rn, "-tan"]), ("rnetstat -tanp", [rn, "-tanp"]),
+             ("rnetstat -tanp --json", [rn, "-tanp", "--json"]),
+             ("ss -tan", [tools["ss"], "-tan"]), ("ss -tanp", [tools["ss"], "-tanp"])]
+    if tools["netstat"]:
+        cmds += [("netstat -tan", [tools["netstat"], "-tan"]),
+                 ("netstat -tanp", [tools["netstat"], "-tanp"])]
+    else:
+        print("note: netstat not installed (net-tools); skipping its rows", file=sys.stderr)
+    if args.no_lsof:
+        pass
+    elif tools["lsof"]:
+        cmds.append(("lsof -nP -iTCP", [tools["lsof"], "-nP", "-iTCP"]))
+    else:
+        print("note: lsof not installed; skipping its row", file=sys.stderr)
+    return cmds
+
+
+def run(args, pop_holder, saved_holder):
+    commands = build_commands(args)
+    conns = args.connections if args.unit == "connections" else max(1, args.connections // 2)
+    per_worker, batch, needs = plan_limits(args, conns * (2 if args.scale_check else 1))
+    saved_holder.extend(apply_sysctls(needs, args.tune_sysctl))
+    gnu_time = find_gnu_time()
+    pop = Population(per_worker, batch)
+    pop_holder.append(pop)
+
+    t0 = time.monotonic()
+    print(f"building: {conns} connections ({2 * conns} sockets) in workers of <= {per_worker}, "
+          f"{args.idle_procs} idle processes ({args.idle_socket})", file=sys.stderr)
+    pipes, shares = pop.add_connections(conns)
+    pop.add_idle(args.idle_procs, args.idle_socket)
+    pop.wait_ready(pipes, args.ready_timeout)
+    build_s = time.monotonic() - t0
+    built = (pop.connections, len(shares), pop.idle)
+    expected = 2 * pop.connections + pop.listeners
+    seen = census()
+    print(f"population ready in {build_s:.1f} s: {seen}", file=sys.stderr)
+
+    results = bench_commands(commands, args.runs, args.warmup, args.timeout, gnu_time)
+    scale = None
+    if args.scale_check and not results["rnetstat -tanp"]["error"]:
+        print(f"scale check: adding {conns} more connections", file=sys.stderr)
+        pop.wait_ready(pop.add_connections(conns)[0], args.ready_timeout)
+        scale = {"census": census()}
+        r2 = bench_commands([c for c in commands if c[0] == "rnetstat -tanp"], args.runs,
+                            args.warmup, args.timeout, gnu_time)["rnetstat -tanp"]
+        if r2["error"]:
+            results["rnetstat -tanp @2N"] = r2
+        else:
+            scale.update(wall_2n=r2["wall"], ratio=r2["wall"] / results["rnetstat -tanp"]["wall"])
+    elif args.scale_check:
+        print("scale check skipped: rnetstat -tanp failed", file=sys.stderr)
+
+    m = machine_info()
+    print(f"\n## rnetstat benchmark\n\nmachine: {m['nproc']} CPUs ({m['cpu']}), {m['mem_gib']} GiB, "
+          f"Linux {m['kernel']}; uid {os.geteuid()}")
+    print(f"population: {built[0]} connections in {built[1]} workers, {built[2]} idle "
+          f"processes; ss sees {seen['tcp_sockets']} TCP sockets (expected >= "
+          f"{expected}); "
+          f"{seen['processes']} processes, {seen['fds']} fds visible; built in {build_s:.1f} s")
+    print(f"runs: {args.runs} per command, round-robin, after {args.warmup} warm-up round(s); "
+          f"peak RSS via {'GNU time' if gnu_time else 'wait4 (floored at this script RSS)'}\n")
+    print_table(results)
+    print_failures(results)
+    if scale:
+        print(f"\nscale: at 2N ({scale['census']['tcp_sockets']} TCP sockets) rnetstat -tanp median "
+              f"wall {scale['wall_2n']:.3f} s")
+    checks = target_checks(results, scale and scale.get("ratio"))
+    print("\n### Targets" + (" (reported only: smoke size)" if args.smoke else "") + "\n")
+    for desc, verdict, detail in checks:
+        print(f"- {verdict}: {desc} ({detail})")
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"machine": m, "args": vars(args), "census": seen, "build_s": build_s,
+                       "results": results, "scale": scale,
+                       "checks": [dict(zip(("target", "verdict", "detail"), c)) for c in checks]},
+                      f, indent=2)
+    if any(r["error"] for r in results.values()):
+        return 1
+    return 3 if not args.smoke and any(v == "FAIL" for _, v, _ in checks) else 0
+
+
+def main():
+    args = parse_args()
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _on_signal)
+    signal.signal(signal.SIGALRM, _alarm)
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)   # orphans of commands we kill come to us
+    pop_holder, saved = [], []
+    t0 = time.monotonic()
+    try:
+        return run(args, pop_holder, saved)
+    except (BenchError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1 if pop_holder else 2
+    finally:
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)        # do not let a second Ctrl-C skip teardown
+        for pop in pop_holder:
+            pop.teardown()
+        restore_sysctls(saved)
+        print(f"torn down; total {time.monotonic() - t0:.1f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+//! The validated configuration: what to list and how, derived once from [`crate::cli::Args`].
+//!
+//! netstat's selection rules live here: which tables the socket-type and family flags select,
+//! and which states `-a`, `-l` and the default show (turned into sock_diag state masks, so the
+//! kernel does the filtering where it can).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{Args, SourceArg};
+use crate::model::{Family, InetProto, State, Table};
+use crate::names::NumericMode;
+use crate::source::SourceChoice;
+
+/// Which sockets by listening status (netstat's -a / -l / default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowMode {
+    /// "servers and established"
+    All,
+    /// "only servers"
+    Listening,
+    /// "w/o servers"
+    NonListening,
+}
+
+impl ShowMode {
+    /// netstat's section header suffix.
+    pub fn header_suffix(self) -> &'static str {
+        match self {
+            ShowMode::All => "(servers and established)",
+            ShowMode::Listening => "(only servers)",
+            ShowMode::NonListening => "(w/o servers)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputMode {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Tables to list, in output order (inet first, unix last, like netstat).
+    pub tables: Vec<Table>,
+    pub show: ShowMode,
+    pub programs: bool,
+    pub extend: bool,
+    pub timers: bool,
+    pub numeric: NumericMode,
+    pub continuous: Option<Duration>,
+    pub verbose: bool,
+    pub output: OutputMode,
+    pub source: SourceChoice,
+    pub proc_root: PathBuf,
+}
+
+/// A usage error found after clap's own checks.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+impl Config {
+    pub fn from_args(a: &Args) -> Result<Config, UsageError> {
+        let continuous = match a.continuous {
+            None => None,
+            Some(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => {
+                Some(Duration::from_secs_f64(s))
+            }
+            Some(s) => {
+                return Err(UsageError(format!(
+                    "--continuous takes a number of seconds above 0 and at most 86400, not {s}"
+                )))
+            }
+        };
+        let any_proto = a.tcp || a.udp || a.udplite || a.raw;
+        let any_family = a.inet || a.inet6;
+        let protos: Vec<InetProto> = if any_proto {
+            InetProto::ALL
+                .into_iter()
+                .filter(|p| match p {
+                    InetProto::Tcp => a.tcp,
+                    InetProto::Udp => a.udp,
+                    InetProto::UdpLite => a.udplite,
+                    InetProto::Raw => a.raw,
+                })
+                .collect()
+        } else if a.unix && !any_family {
+            Vec::new()
+        } else {
+            InetProto::ALL.to_vec()
+        };
+        let families: Vec<Family> = match (a.inet, a.inet6) {
+            (true, false) => vec![Family::V4],
+            (false, true) => vec![Family::V6],
+            _ => Family::ALL.to_vec(),
+        };
+        let mut tables: Vec<Table> = protos
+            .iter()
+            .flat_map(|p| families.iter().map(move |f| Table::Inet(*p, *f)))
+            .collect();
+        if a.unix || (!any_proto && !any_family) {
+            tables.push(Table::Unix);
+        }
+        let show = if a.all {
+            ShowMode::All
+        } else if a.listening {
+            ShowMode::Listening
+        } else {
+            ShowMode::NonListening
+        };
+        Ok(Config {
+            tables,
+            show,
+            programs: a.program,
+            extend: a.extend > 0,
+            timers: a.timers,
+            numeric: NumericMode {
+                hosts: a.numeric || a.numeric_hosts,
+                ports: a.numeric || a.numeric_ports,
+                users: a.numeric || a.numeric_users,
+            },
+            continuous,
+            verbose: a.verbose,
+            output: if a.json { OutputMode::Json } else { OutputMode::Table },
+            source: match a.source {
+                SourceArg::Auto => SourceChoice::Auto,
+                SourceArg::Netlink => SourceChoice::Netlink,
+                SourceArg::Proc => SourceChoice::Proc,
+            },
+            proc_root: a.proc_root.clone(),
+        })
+    }
+
+    /// The sock_diag state mask for `table` under this configuration.
+    pub fn state_mask(&self, table: Table) -> u32 {
+        // Every bit, not just the known states: unconnected unix datagram sockets and future
+        // states must not be dropped by the kernel-side filter.
+        let all = u32::MAX;
+        let server = match table {
+            Table::Inet(InetProto::Tcp, _) | Table::Unix => State::Listen.mask_bit(),
+            Table::Inet(..) => State::Close.mask_bit(),
+        };
+        match self.show {
+            ShowMode::All => all,
+            ShowMode::Listening => server,
+            ShowMode::NonListening => all & !server,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn tables(argv: &[&str]) -> Vec<String> {
+        let args = Args::try_parse_from(std::iter::once("rnetstat").chain(argv.iter().copied()))
+            .expect("parses");
+        Config::from_args(&args)
+            .expect("valid")
+            .tables
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn no_type_flag_lists_everything_in_netstat_order() {
+        assert_eq!(
+            tables(&[]),
+            ["tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "unix"]
+        );
+    }
+
+    #[test]
+    fn type_and_family_flags_combine_like_netstat() {
+        assert_eq!(tables(&["-t"]), ["tcp", "tcp6"]);
+        assert_eq!(tables(&["-tu", "-4"]), ["tcp", "udp"]);
+        assert_eq!(tables(&["-6", "-w"]), ["raw6"]);
+        assert_eq!(tables(&["-x"]), ["unix"]);
+        assert_eq!(tables(&["-x", "-t"]), ["tcp", "tcp6", "unix"]);
+        assert_eq!(tables(&["-4"]), ["tcp", "udp", "udplite", "raw"]);
+        assert_eq!(tables(&["-4", "-x"]), ["tcp", "udp", "udplite", "raw", "unix"]);
+    }
+
+    #[test]
+    fn listening_masks_select_servers_per_protocol() {
+        let args = Args::try_parse_from(["rnetstat", "-l"]).expect("parses");
+        let c = Config::from_args(&args).expect("valid");
+        assert_eq!(c.state_mask(Table::Inet(InetProto::Tcp, Family::V4)), 1 << 10);
+        assert_eq!(c.state_mask(Table::Inet(InetProto::Udp, Family::V4)), 1 << 7);
+        assert_eq!(c.state_mask(Table::Unix), 1 << 10);
+        let args = Args::try_parse_from(["rnetstat"]).expect("parses");
+        let c = Config::from_args(&args).expect("valid");
+        assert_eq!(c.state_mask(Table::Inet(InetProto::Tcp, Family::V4)) & (1 << 10), 0);
+        assert_ne!(c.state_mask(Table::Inet(InetProto::Tcp, Family::V4)) & (1 << 6), 0);
+    }
+
+    #[test]
+    fn bad_interval_is_a_usage_error() {
+        for bad in ["0", "-1", "nan", "1e9"] {
+            let args = Args::try_parse_from(["rnetstat", "-c", bad]);
+            if let Ok(args) = args {
+                assert!(Config::from_args(&args).is_err(), "{bad}");
+            }
+        }
+    }
+}

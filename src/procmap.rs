@@ -1,0 +1,259 @@
+//! Which processes hold which sockets: one scan of `/proc/*/fd` builds inode → every owner.
+//!
+//! This is the expensive part of `-p` (one `readlinkat` per open descriptor on the machine), so
+//! it is a lean loop rather than `procfs::Process::fd()` (four syscalls per fd, and silent about
+//! what it skips): `getdents64` into a reused buffer, `readlinkat` into a stack buffer, spread
+//! over the cores by process. The result is one sorted vector, so memory stays linear and a
+//! lookup is a binary search returning every holder of an inode.
+//!
+//! Processes that exit mid-scan are skipped; processes whose fds we may not read are counted,
+//! so the caller can print netstat's hint once.
+
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+use rustix::fs::{openat, readlinkat_raw, Mode, OFlags, RawDir, CWD};
+use rustix::io::Errno;
+
+use crate::model::Owner;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    inode: u64,
+    pid: u32,
+    fd: u32,
+}
+
+/// inode → owners, built by [`OwnerMap::scan`].
+#[derive(Debug, Default)]
+pub struct OwnerMap {
+    /// Sorted by (inode, pid, fd).
+    entries: Vec<Entry>,
+    /// Sorted by pid; only processes that hold at least one socket.
+    names: Vec<(u32, Box<[u8]>)>,
+    /// Processes whose descriptors could not be read (permission).
+    pub unreadable: usize,
+    /// Processes scanned.
+    pub processes: usize,
+}
+
+#[derive(Default)]
+struct Partial {
+    entries: Vec<Entry>,
+    names: Vec<(u32, Box<[u8]>)>,
+    unreadable: usize,
+}
+
+impl OwnerMap {
+    /// Scans every process under `proc_root` (normally `/proc`).
+    pub fn scan(proc_root: &Path) -> std::io::Result<OwnerMap> {
+        let root = openat(
+            CWD,
+            proc_root,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let pids = list_pids(&root)?;
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8)
+            .min(pids.len() / 32 + 1);
+        let partials: Vec<Partial> = if threads <= 1 {
+            vec![scan_pids(&root, pids.iter().copied())]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let (root, pids) = (&root, &pids);
+                        // Interleave so each thread gets a similar mix of big and small processes.
+                        s.spawn(move || {
+                            scan_pids(root, pids.iter().skip(t).step_by(threads).copied())
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
+        };
+        let mut map = OwnerMap {
+            processes: pids.len(),
+            ..OwnerMap::default()
+        };
+        for p in partials {
+            map.entries.extend(p.entries);
+            map.names.extend(p.names);
+            map.unreadable += p.unreadable;
+        }
+        map.entries.sort_unstable();
+        map.names.sort_unstable_by_key(|(pid, _)| *pid);
+        Ok(map)
+    }
+
+    /// Every process holding socket `inode`, by pid then fd. Empty for inode 0.
+    pub fn owners(&self, inode: u64) -> impl Iterator<Item = Owner<'_>> {
+        let start = self.entries.partition_point(|e| e.inode < inode);
+        let end = start + self.entries[start..].partition_point(|e| e.inode == inode);
+        let slice = if inode == 0 { &[][..] } else { &self.entries[start..end] };
+        slice.iter().map(move |e| Owner {
+            pid: e.pid,
+            fd: e.fd,
+            name: self.name(e.pid),
+        })
+    }
+
+    fn name(&self, pid: u32) -> &[u8] {
+        match self.names.binary_search_by_key(&pid, |(p, _)| *p) {
+            Ok(i) => &self.names[i].1,
+            Err(_) => b"",
+        }
+    }
+
+    /// Whether some processes could not be inspected (so some owners may be missing).
+    pub fn incomplete(&self) -> bool {
+        self.unreadable > 0
+    }
+}
+
+fn parse_u32(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 10 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+fn list_pids(root: &OwnedFd) -> std::io::Result<Vec<u32>> {
+    let dir = openat(root, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut buf = Vec::with_capacity(32 * 1024);
+    let mut it = RawDir::new(dir, buf.spare_capacity_mut());
+    let mut pids = Vec::new();
+    while let Some(entry) = it.next() {
+        if let Some(pid) = parse_u32(entry?.file_name().to_bytes()) {
+            pids.push(pid);
+        }
+    }
+    Ok(pids)
+}
+
+/// Parses `socket:[12345]`, the link text of a socket descriptor.
+fn socket_inode(link: &[u8]) -> Option<u64> {
+    let digits = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+fn scan_pids(root: &OwnedFd, pids: impl Iterator<Item = u32>) -> Partial {
+    let mut out = Partial::default();
+    let mut dirbuf: Vec<MaybeUninit<u8>> = vec![MaybeUninit::uninit(); 16 * 1024];
+    let mut path = String::with_capacity(32);
+    for pid in pids {
+        path.clear();
+        path.push_str(itoa(pid).as_str());
+        path.push_str("/fd");
+        let fd_dir = match openat(root, path.as_str(), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
+            Ok(d) => d,
+            Err(Errno::ACCESS) | Err(Errno::PERM) => {
+                out.unreadable += 1;
+                continue;
+            }
+            Err(_) => continue, // exited (ENOENT/ESRCH) or a kernel thread quirk
+        };
+        let before = out.entries.len();
+        let mut it = RawDir::new(fd_dir.as_fd(), &mut dirbuf);
+        while let Some(entry) = it.next() {
+            let Ok(entry) = entry else { break };
+            let name = entry.file_name();
+            let Some(fd) = parse_u32(name.to_bytes()) else { continue };
+            let mut link = [MaybeUninit::<u8>::uninit(); 64];
+            let Ok((link, _)) = readlinkat_raw(fd_dir.as_fd(), name, &mut link) else {
+                continue; // closed meanwhile
+            };
+            if let Some(inode) = socket_inode(link) {
+                out.entries.push(Entry { inode, pid, fd });
+            }
+        }
+        if out.entries.len() > before {
+            out.names.push((pid, read_comm(root, pid)));
+        }
+    }
+    out
+}
+
+/// `/proc/PID/comm` without its newline; empty when the process is gone.
+fn read_comm(root: &OwnedFd, pid: u32) -> Box<[u8]> {
+    let path = format!("{pid}/comm");
+    let Ok(f) = openat(root, path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
+        return Box::default();
+    };
+    let mut buf = [0u8; 64];
+    let n = rustix::io::read(&f, &mut buf).unwrap_or(0);
+    let s = &buf[..n];
+    s.strip_suffix(b"\n").unwrap_or(s).into()
+}
+
+/// Decimal formatting without a heap allocation.
+fn itoa(mut n: u32) -> SmallStr {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    SmallStr { buf, start: i }
+}
+
+struct SmallStr {
+    buf: [u8; 10],
+    start: usize,
+}
+
+impl SmallStr {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("0")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_links_parse_and_others_do_not() {
+        assert_eq!(socket_inode(b"socket:[12345]"), Some(12345));
+        assert_eq!(socket_inode(b"pipe:[12345]"), None);
+        assert_eq!(socket_inode(b"socket:[]"), None);
+        assert_eq!(socket_inode(b"socket:[12a]"), None);
+        assert_eq!(socket_inode(b"/dev/null"), None);
+    }
+
+    #[test]
+    fn itoa_matches_display() {
+        for n in [0, 7, 10, 4242, u32::MAX] {
+            assert_eq!(itoa(n).as_str(), n.to_string());
+        }
+    }
+
+    #[test]
+    fn scan_finds_a_socket_this_process_holds() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let inode = {
+            use std::os::fd::AsRawFd;
+            let link = std::fs::read_link(format!("/proc/self/fd/{}", l.as_raw_fd())).expect("link");
+            socket_inode(link.as_os_str().as_encoded_bytes()).expect("socket inode")
+        };
+        let map = OwnerMap::scan(Path::new("/proc")).expect("scan");
+        let me = std::process::id();
+        let owners: Vec<_> = map.owners(inode).collect();
+        assert!(owners.iter().any(|o| o.pid == me), "{owners:?}");
+        assert_eq!(map.owners(0).count(), 0);
+    }
+}

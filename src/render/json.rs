@@ -1,0 +1,198 @@
+//! `--json`: one JSON array of socket objects, streamed object by object through serde.
+//!
+//! The wire types here are the documented schema (man page, JSON SCHEMA) and are kept apart from
+//! the model so the model can change without breaking scripts. Strings carry the exact values
+//! (JSON-escaped by serde), not the table's escaped forms; bytes that are not UTF-8 become U+FFFD.
+
+use std::io;
+
+use serde::Serialize;
+
+use super::RenderOptions;
+use crate::model::{Detail, InetProto, Socket, State, Table};
+use crate::names::Names;
+use crate::procmap::OwnerMap;
+
+#[derive(Serialize)]
+struct JsonSocket {
+    proto: &'static str,
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local: Option<JsonEndpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote: Option<JsonEndpoint>,
+    recv_q: Option<u32>,
+    send_q: Option<u32>,
+    uid: Option<u32>,
+    inode: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    processes: Option<Vec<JsonProcess>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer_inode: Option<Option<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timer: Option<Option<JsonTimer>>,
+}
+
+#[derive(Serialize)]
+struct JsonEndpoint {
+    addr: String,
+    port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonProcess {
+    pid: u32,
+    name: String,
+    fd: u32,
+}
+
+#[derive(Serialize)]
+struct JsonTimer {
+    kind: &'static str,
+    remaining_ms: u64,
+    retransmits: u32,
+    probes: u32,
+}
+
+/// The JSON `state` value: netstat's TCP names; UNCONN for a UDP, raw or unix socket in the
+/// kernel's CLOSE state.
+pub fn state_name(table: Table, state: State) -> &'static str {
+    match (table, state) {
+        (Table::Inet(InetProto::Tcp, _), s) => s.tcp_name(),
+        (_, State::Close) => "UNCONN",
+        (_, s) => s.tcp_name(),
+    }
+}
+
+pub struct JsonWriter<'a, W: io::Write> {
+    out: W,
+    opts: RenderOptions,
+    names: &'a mut Names,
+    owners: Option<&'a OwnerMap>,
+    first: bool,
+}
+
+impl<'a, W: io::Write> JsonWriter<'a, W> {
+    pub fn new(
+        out: W,
+        opts: RenderOptions,
+        names: &'a mut Names,
+        owners: Option<&'a OwnerMap>,
+    ) -> Self {
+        JsonWriter {
+            out,
+            opts,
+            names,
+            owners,
+            first: true,
+        }
+    }
+
+    pub fn begin(&mut self) -> io::Result<()> {
+        self.first = true;
+        self.out.write_all(b"[")
+    }
+
+    pub fn socket(&mut self, s: &Socket) -> io::Result<()> {
+        let table = s.table();
+        let mut j = JsonSocket {
+            proto: match table {
+                Table::Inet(p, f) => p.name(f),
+                Table::Unix => "unix",
+            },
+            state: state_name(table, s.state),
+            local: None,
+            remote: None,
+            recv_q: s.recv_q,
+            send_q: s.send_q,
+            uid: s.uid,
+            inode: s.inode,
+            processes: None,
+            kind: None,
+            path: None,
+            peer_inode: None,
+            user: None,
+            timer: None,
+        };
+        match &s.detail {
+            Detail::Inet(i) => {
+                j.local = Some(self.endpoint(i.local, i.proto));
+                j.remote = Some(self.endpoint(i.remote, i.proto));
+                if self.opts.timers {
+                    j.timer = Some(i.timer.map(|t| JsonTimer {
+                        kind: t.kind.name(),
+                        remaining_ms: t.remaining_ms,
+                        retransmits: t.retransmits,
+                        probes: t.probes,
+                    }));
+                }
+            }
+            Detail::Unix(u) => {
+                j.kind = Some(u.kind.json_name());
+                j.path = Some(
+                    u.name
+                        .as_ref()
+                        .map(|n| String::from_utf8_lossy(&n.display_bytes()).into_owned()),
+                );
+                j.peer_inode = Some(u.peer_inode);
+                if self.opts.timers {
+                    j.timer = Some(None);
+                }
+            }
+        }
+        if self.opts.programs {
+            j.processes = Some(
+                self.owners
+                    .map(|m| {
+                        m.owners(s.inode)
+                            .map(|o| JsonProcess {
+                                pid: o.pid,
+                                name: String::from_utf8_lossy(o.name).into_owned(),
+                                fd: o.fd,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            );
+        }
+        if self.opts.extend {
+            j.user = Some(s.uid.and_then(|uid| self.names.user(uid).map(str::to_string)));
+        }
+        if !self.first {
+            self.out.write_all(b",")?;
+        }
+        self.first = false;
+        serde_json::to_writer(&mut self.out, &j).map_err(io::Error::from)
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.write_all(b"]\n")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn endpoint(&mut self, addr: std::net::SocketAddr, proto: InetProto) -> JsonEndpoint {
+        JsonEndpoint {
+            addr: addr.ip().to_string(),
+            port: addr.port(),
+            host: self.names.host(addr.ip()).map(str::to_string),
+            service: if proto == InetProto::Raw {
+                None
+            } else {
+                self.names
+                    .service(addr.port(), proto.service_proto())
+                    .map(str::to_string)
+            },
+        }
+    }
+}

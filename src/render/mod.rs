@@ -1,0 +1,88 @@
+//! Turning sockets into output. Renderers are generic over `io::Write`, never read /proc, and
+//! write each socket as it arrives: nothing waits for the whole listing.
+
+pub mod json;
+pub mod table;
+
+use std::io;
+
+use crate::config::{Config, OutputMode, ShowMode};
+use crate::model::Socket;
+use crate::names::Names;
+use crate::procmap::OwnerMap;
+
+/// The two sections of a listing, in netstat's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Inet,
+    Unix,
+}
+
+/// What the renderers need besides the socket itself.
+pub struct RenderOptions {
+    pub show: ShowMode,
+    pub programs: bool,
+    pub extend: bool,
+    pub timers: bool,
+}
+
+impl RenderOptions {
+    pub fn from_config(c: &Config) -> RenderOptions {
+        RenderOptions {
+            show: c.show,
+            programs: c.programs,
+            extend: c.extend,
+            timers: c.timers,
+        }
+    }
+}
+
+/// One renderer per output mode.
+pub enum Printer<'a, W: io::Write> {
+    Table(table::TableWriter<'a, W>),
+    Json(json::JsonWriter<'a, W>),
+}
+
+impl<'a, W: io::Write> Printer<'a, W> {
+    pub fn new(
+        mode: OutputMode,
+        out: W,
+        opts: RenderOptions,
+        names: &'a mut Names,
+        owners: Option<&'a OwnerMap>,
+    ) -> Printer<'a, W> {
+        match mode {
+            OutputMode::Table => Printer::Table(table::TableWriter::new(out, opts, names, owners)),
+            OutputMode::Json => Printer::Json(json::JsonWriter::new(out, opts, names, owners)),
+        }
+    }
+
+    pub fn begin(&mut self) -> io::Result<()> {
+        match self {
+            Printer::Table(_) => Ok(()),
+            Printer::Json(j) => j.begin(),
+        }
+    }
+
+    pub fn section(&mut self, section: Section) -> io::Result<()> {
+        match self {
+            Printer::Table(t) => t.section(section),
+            Printer::Json(_) => Ok(()),
+        }
+    }
+
+    pub fn socket(&mut self, s: &Socket) -> io::Result<()> {
+        match self {
+            Printer::Table(t) => t.socket(s),
+            Printer::Json(j) => j.socket(s),
+        }
+    }
+
+    /// Ends the listing and flushes, handing back the writer.
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Printer::Table(t) => t.finish(),
+            Printer::Json(j) => j.finish(),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Where sockets come from. Netlink sock_diag first; /proc/net text per table when netlink cannot
+//! serve that table (unsupported by the kernel, or denied). The decision is made per table, so
+//! one missing diag module never costs the others their netlink source.
+//!
+//! Sources never print: they hand each [`Socket`] to a sink and report how the table was served
+//! in a [`Served`], which the caller may show with `-v`.
+
+mod error;
+pub mod netlink;
+pub mod procnet;
+
+use std::path::PathBuf;
+
+pub use error::{errno_name, SourceError};
+
+use crate::model::{Socket, Table};
+
+/// Which source the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceChoice {
+    /// Netlink, falling back to /proc per table.
+    #[default]
+    Auto,
+    /// Netlink only; a table it cannot serve is an error.
+    Netlink,
+    /// /proc/net only.
+    Proc,
+}
+
+/// The source that actually served a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Netlink,
+    Proc,
+}
+
+/// How one table was served.
+#[derive(Debug)]
+pub struct Served {
+    pub table: Table,
+    pub by: SourceKind,
+    /// Why netlink was not used, when the fallback was taken.
+    pub fallback_reason: Option<String>,
+    /// Records that could not be decoded and were skipped, with where and why.
+    pub skipped: Vec<String>,
+    /// The kernel flagged the dump as interrupted by concurrent changes.
+    pub interrupted: bool,
+}
+
+impl Served {
+    fn new(table: Table, by: SourceKind) -> Served {
+        Served {
+            table,
+            by,
+            fallback_reason: None,
+            skipped: Vec::new(),
+            interrupted: false,
+        }
+    }
+}
+
+/// Lists tables one after another with the chosen source, reusing one netlink socket.
+pub struct Sources {
+    choice: SourceChoice,
+    proc_root: PathBuf,
+    netlink: Option<netlink::Netlink>,
+}
+
+impl Sources {
+    pub fn new(choice: SourceChoice, proc_root: PathBuf) -> Sources {
+        Sources {
+            choice,
+            proc_root,
+            netlink: None,
+        }
+    }
+
+    /// Lists `table`, calling `sink` for each socket whose state bit is set in `states`.
+    pub fn list(
+        &mut self,
+        table: Table,
+        states: u32,
+        sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+    ) -> Result<Served, SourceError> {
+        if self.choice == SourceChoice::Proc {
+            return procnet::dump(&self.proc_root, table, states, sink);
+        }
+        let attempt = self.netlink_dump(table, states, sink);
+        match attempt {
+            Err(e) if self.choice == SourceChoice::Auto && e.wants_fallback() => {
+                let mut served = procnet::dump(&self.proc_root, table, states, sink)?;
+                served.fallback_reason = Some(e.to_string());
+                Ok(served)
+            }
+            other => other,
+        }
+    }
+
+    fn netlink_dump(
+        &mut self,
+        table: Table,
+        states: u32,
+        sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+    ) -> Result<Served, SourceError> {
+        let nl = match &mut self.netlink {
+            Some(nl) => nl,
+            slot => slot.insert(netlink::Netlink::open(table)?),
+        };
+        let result = nl.dump(table, states, sink);
+        if result.is_err() {
+            // After an error the socket may hold the rest of a dump: never reuse it.
+            self.netlink = None;
+        }
+        result
+    }
+}
