@@ -35,6 +35,15 @@ pub fn dump(
     let mut line = Vec::with_capacity(256);
     let mut served = Served::new(table, SourceKind::Proc);
     let mut lineno = 0usize;
+    // A unix path holding a newline arrives split over two lines; the record is held back one
+    // line so a continuation can be joined to it instead of cutting the path.
+    let mut pending: Option<Socket> = None;
+    let mut emit = |sock: Socket| -> Result<(), SourceError> {
+        if states & sock.state.mask_bit() != 0 {
+            sink(&sock).map_err(SourceError::Output)?;
+        }
+        Ok(())
+    };
     loop {
         line.clear();
         let n = reader
@@ -56,12 +65,29 @@ pub fn dump(
         };
         match parsed {
             Ok(sock) => {
-                if states & sock.state.mask_bit() != 0 {
-                    sink(&sock).map_err(SourceError::Output)?;
+                if let Some(prev) = pending.take() {
+                    emit(prev)?;
+                }
+                if table == Table::Unix {
+                    pending = Some(sock);
+                } else {
+                    emit(sock)?;
                 }
             }
-            Err(e) => served.skipped.push(format!("{}:{lineno}: {e}", path.display())),
+            Err(e) => {
+                if let Some(name) = pending.as_mut().and_then(parse::unix_path_mut) {
+                    name.push(b'\n');
+                    name.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(&line));
+                } else {
+                    served
+                        .skipped
+                        .push(format!("{}:{lineno}: {e}", path.display()));
+                }
+            }
         }
+    }
+    if let Some(prev) = pending.take() {
+        emit(prev)?;
     }
     Ok(served)
 }

@@ -113,7 +113,11 @@ pub fn inet_line(
     let remaining_ms = when.saturating_mul(1000) / ticks_per_second.max(1);
     let timer = Timer {
         kind,
-        remaining_ms: if kind == TimerKind::Off { 0 } else { remaining_ms },
+        remaining_ms: if kind == TimerKind::Off {
+            0
+        } else {
+            remaining_ms
+        },
         retransmits: retrans,
         probes,
     };
@@ -201,6 +205,18 @@ pub fn unix_line(line: &[u8]) -> Result<Socket> {
     })
 }
 
+/// The path bytes of a unix socket record bound to a filesystem path, for joining a
+/// continuation line (a path with a newline spans two lines of /proc/net/unix).
+pub fn unix_path_mut(sock: &mut Socket) -> Option<&mut Vec<u8>> {
+    match &mut sock.detail {
+        Detail::Unix(UnixInfo {
+            name: Some(UnixName::Path(p)) | Some(UnixName::Abstract(p)),
+            ..
+        }) => Some(p),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,7 +276,10 @@ mod tests {
             b"0: 0100007F:FFFFF 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1",
             b"0: 0100007F:D771 00000000:0000 1FF 00000000:00000000 00:00000000 00000000 0 0 1",
         ] {
-            assert!(inet_line(bad, InetProto::Tcp, Family::V4, 100).is_err(), "{bad:?}");
+            assert!(
+                inet_line(bad, InetProto::Tcp, Family::V4, 100).is_err(),
+                "{bad:?}"
+            );
         }
     }
 
@@ -279,7 +298,10 @@ mod tests {
         assert_eq!(s.state, State::Listen);
         let u = s.unix().expect("unix");
         assert_eq!(u.name, Some(UnixName::Path(b"/tmp/t s.sock".to_vec())));
-        assert_eq!((u.kind, u.refcnt, s.inode), (UnixType::Stream, Some(2), 5432));
+        assert_eq!(
+            (u.kind, u.refcnt, s.inode),
+            (UnixType::Stream, Some(2), 5432)
+        );
 
         let s = unix_line(l[1]).expect("connected");
         assert_eq!(s.state, State::Established);
@@ -294,7 +316,12 @@ mod tests {
 
     #[test]
     fn malformed_unix_lines_are_errors() {
-        for bad in [&b""[..], b"0000: 2", b"x 00000002 0 0 1 1 5", b"0: 2 0 0 1 1 notanumber"] {
+        for bad in [
+            &b""[..],
+            b"0000: 2",
+            b"x 00000002 0 0 1 1 5",
+            b"0: 2 0 0 1 1 notanumber",
+        ] {
             assert!(unix_line(bad).is_err(), "{bad:?}");
         }
     }
