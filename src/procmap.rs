@@ -186,8 +186,14 @@ fn scan_pids(root: &OwnedFd, pids: impl Iterator<Item = u32>) -> Partial {
                 continue;
             };
             let mut link = [MaybeUninit::<u8>::uninit(); 64];
-            let Ok((link, _)) = readlinkat_raw(fd_dir.as_fd(), name, &mut link) else {
-                continue; // closed meanwhile
+            let link = match readlinkat_raw(fd_dir.as_fd(), name, &mut link) {
+                Ok((link, _)) => link,
+                // The directory may be listable while its links are not (ptrace checks).
+                Err(Errno::ACCESS) | Err(Errno::PERM) => {
+                    out.unreadable += 1;
+                    break;
+                }
+                Err(_) => continue, // closed meanwhile
             };
             if let Some(inode) = socket_inode(link) {
                 out.entries.push(Entry { inode, pid, fd });
