@@ -11,9 +11,11 @@ Run from the repo root after `cargo build --release`:
     python3 bench/bench.py --smoke          # CI: 2,000 connections, 20 idle procs, 2 runs
     python3 bench/bench.py                  # full: 50,000 connections (100k sockets), 1,000 idle
     python3 bench/bench.py --help           # all options
-Python 3 standard library only. Works as non-root (then -p output only covers your processes).
+Python 3 standard library only; works as non-root (then -p only sees your own processes).
+Exit status: 0 ok; 1 a command failed or the population could not be built; 2 bad environment
+(missing binary, kernel limits); 3 a target FAILed (full size only: --smoke never fails on targets).
 """
-import argparse, ctypes, json, os, platform, resource, select, shutil, signal, socket, statistics
+import argparse, ctypes, json, os, resource, select, shutil, signal, socket, statistics
 import struct, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,10 +24,11 @@ MAIN_PID = os.getpid()
 LINGER0 = struct.pack("ii", 1, 0)   # close() sends RST: teardown leaves no TIME_WAIT behind
 _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+SIGS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 class BenchError(Exception):
-    """Population could not be built or the environment is unsuitable (exit status 1)."""
+    """The environment is unsuitable (exit 2) or the population could not be built (exit 1)."""
 
 
 def _on_signal(signum, _frame):
@@ -39,8 +42,12 @@ def read_sysctl(name):
         return f.read().split()
 
 
-# ---------------------------------------------------------------- socket population
+def write_sysctl(name, value):
+    with open("/proc/sys/" + name.replace(".", "/"), "w") as f:
+        f.write(str(value))
 
+
+# ---- socket population: workers hold connections, idle processes one socket each
 class Population:
     """Worker and idle processes forked by this script. Only PIDs in self.pids are ever killed."""
 
@@ -53,9 +60,8 @@ class Population:
         self.idle = 0
 
     def _fork(self, child_body):
-        """Fork with SIGINT/SIGTERM blocked so a PID is always recorded before a signal can unwind."""
-        sigs = {signal.SIGINT, signal.SIGTERM}
-        signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+        """Fork with signals blocked so a PID is always recorded before a signal can unwind."""
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGS)
         try:
             pid = os.fork()
             if pid == 0:
@@ -66,7 +72,7 @@ class Population:
                     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
                     if os.getppid() != MAIN_PID:                    # parent already gone
                         os._exit(1)
-                    signal.pthread_sigmask(signal.SIG_UNBLOCK, sigs)
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGS)
                     child_body()
                     code = 0
                 except BaseException as e:  # noqa: BLE001 - report anything, never return to caller
@@ -76,12 +82,12 @@ class Population:
             self.pids.append(pid)
             return pid
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, sigs)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGS)
 
     def add_idle(self, count, kind):
         """P processes, each holding one socket bound to 127.0.0.1 port 0 and nothing else."""
         for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+            s = socket.socket(type=socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
             s.bind(("127.0.0.1", 0))
             if kind == "tcp":
                 s.listen(1)
@@ -128,56 +134,44 @@ class Population:
     def teardown(self):
         """SIGKILL and reap exactly the children we forked (unreaped PIDs cannot be reused)."""
         for pid in self.pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            os.kill(pid, signal.SIGKILL)    # a dead but unreaped child is a zombie: still no error
         for pid in self.pids:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+            os.waitpid(pid, 0)
         self.pids.clear()
 
 
-def _close_fds_except(keep):
-    top = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    last = 2
-    for fd in sorted(keep):
-        os.closerange(last + 1, fd)
-        last = fd
-    os.closerange(last + 1, top)
+def _close_inherited(keep_fd):
+    """Close every descriptor inherited from the parent except stdio and keep_fd."""
+    os.closerange(3, keep_fd)
+    os.closerange(keep_fd + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
 def _idle_body(fd):
-    _close_fds_except({fd})
+    _close_inherited(fd)
     while True:
         signal.pause()
 
 
 def _worker_body(count, batch, wfd):
     """Hold `count` connections to a private listener; report readiness on wfd, then sleep."""
-    _close_fds_except({wfd})
+    _close_inherited(wfd)
     held = []
     try:
         _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         lst = socket.socket()
-        lst.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
         lst.bind(("127.0.0.1", 0))
         lst.listen(batch)
         addr = lst.getsockname()
         while len(held) < 2 * count:
             n = min(batch, count - len(held) // 2)   # never more pending than the accept queue
             for _ in range(n):
-                c = socket.socket()
-                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
-                c.connect(addr)
-                held.append(c)
+                held.append(socket.socket())
+                held[-1].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+                held[-1].connect(addr)
             for _ in range(n):
-                s, _ = lst.accept()
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
-                held.append(s)
+                held.append(lst.accept()[0])
+                held[-1].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
     except OSError as e:
         os.write(wfd, f"error after {len(held) // 2} connections: {e}\n".encode())
         raise
@@ -187,33 +181,32 @@ def _worker_body(count, batch, wfd):
         signal.pause()
 
 
-# ---------------------------------------------------------------- environment checks
-
+# ---- environment checks
 def plan_limits(args, total_conns):
     """Pick connections per worker and list the kernel settings this population needs."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     lo, hi = map(int, read_sysctl("net.ipv4.ip_local_port_range"))
-    ports = hi - lo + 1
-    per_worker = min((hard - FD_MARGIN) // 2, ports // 2, args.per_worker or 1 << 30)
+    # 2 fds per connection; every worker's clients share one destination, so stay well below
+    # the ephemeral port count (other workers' connections may reuse the same source ports)
+    per_worker = min((hard - FD_MARGIN) // 2, (hi - lo + 1) // 2, args.per_worker or 1 << 30)
     if per_worker < 100:
         raise BenchError(f"RLIMIT_NOFILE hard limit {hard} / port range {lo}-{hi} too small")
     nworkers = -(-total_conns // per_worker)
     nprocs = nworkers + args.idle_procs
-    fds = 2 * total_conns + nworkers * 4 + args.idle_procs * 4
-    alloc = int(read_sysctl("fs.file-nr")[0])
+    fds = int(read_sysctl("fs.file-nr")[0]) + 2 * total_conns + 4 * nprocs   # allocated + ours
     running = sum(1 for d in os.listdir("/proc") if d.isdigit())
     needs = []   # (sysctl, current, wanted)
     fmax = int(read_sysctl("fs.file-max")[0])
-    if alloc + fds + 10000 > fmax:
-        needs.append(("fs.file-max", fmax, alloc + fds + 50000))
+    if fds + 10000 > fmax:
+        needs.append(("fs.file-max", fmax, fds + 50000))
     for name in ("kernel.pid_max", "kernel.threads-max"):
         cur = int(read_sysctl(name)[0])
         if running + nprocs + 1000 > cur:
             needs.append((name, cur, min(4194304, running + nprocs + 10000)))
     if os.geteuid() != 0:
-        nsoft, nhard = resource.getrlimit(resource.RLIMIT_NPROC)
+        nhard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
         if nhard != resource.RLIM_INFINITY and nhard < running + nprocs + 100:
-            raise BenchError(f"RLIMIT_NPROC hard limit {nhard} < ~{running + nprocs} processes needed")
+            raise BenchError(f"RLIMIT_NPROC hard limit {nhard} < {running + nprocs} processes")
         resource.setrlimit(resource.RLIMIT_NPROC, (nhard, nhard))
     batch = min(512, int(read_sysctl("net.core.somaxconn")[0]))
     return per_worker, batch, needs
@@ -227,32 +220,15 @@ def apply_sysctls(needs, tune):
     if not tune or os.geteuid() != 0:
         for k, cur, v in needs:
             print(f"needs {k} >= {v} (now {cur})", file=sys.stderr)
-        raise BenchError(f"kernel limits too low: run `sysctl -w {cmd}` as root, or pass --tune-sysctl as root")
-    saved = []
+        raise BenchError(f"kernel limits too low: as root, run `sysctl -w {cmd}` "
+                         "or pass --tune-sysctl")
     for k, cur, v in needs:
-        with open("/proc/sys/" + k.replace(".", "/"), "w") as f:
-            f.write(str(v))
-        saved.append((k, cur))
-        print(f"raised {k}: {cur} -> {v} (restored on exit)")
-    return saved
+        write_sysctl(k, v)
+        print(f"raised {k}: {cur} -> {v} (restored on exit)", file=sys.stderr)
+    return [(k, cur) for k, cur, _ in needs]
 
 
-def restore_sysctls(saved):
-    for k, v in saved:
-        with open("/proc/sys/" + k.replace(".", "/"), "w") as f:
-            f.write(str(v))
-
-
-# ---------------------------------------------------------------- timing
-
-class _Timeout(Exception):
-    pass
-
-
-def _alarm(_signum, _frame):
-    raise _Timeout()
-
-
+# ---- timing
 def find_gnu_time():
     """GNU time reports the command's own peak RSS; os.wait4 alone reports at least our own RSS,
     because Linux carries the spawning process's high-water mark across exec."""
@@ -276,32 +252,39 @@ def run_timed(argv, timeout, gnu_time):
             pid = os.posix_spawn(full[0], full, os.environ, file_actions=actions, setpgroup=0)
         except OSError as e:
             return {"ok": False, "error": f"cannot start: {e}"}
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        try:
-            _, status, ru = os.wait4(pid, 0)
-        except BaseException as e:          # timeout or Ctrl-C: never leave the command running
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            os.killpg(pid, signal.SIGKILL)     # pid is our unreaped child: the group is ours
-            try:                               # as subreaper we also reap time's orphaned child
+        pidfd = os.pidfd_open(pid)
+        try:                                  # readable once the command has exited
+            if not select.select([pidfd], [], [], timeout)[0]:
+                raise TimeoutError
+        except BaseException as e:            # timeout or Ctrl-C: never leave the command running
+            os.killpg(pid, signal.SIGKILL)    # pid is not reaped yet, so this group is still ours
+            try:                              # as subreaper we also reap time's orphaned child
                 while True:
                     os.waitpid(-pid, 0)
             except ChildProcessError:
                 pass
-            if isinstance(e, _Timeout):
+            if isinstance(e, TimeoutError):
                 return {"ok": False, "error": f"timed out after {timeout} s"}
             raise
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            os.close(pidfd)
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGS)   # no unwinding between reap and record
+        try:
+            _, status, ru = os.wait4(pid, 0)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGS)
         wall = time.perf_counter() - t0
         rc = os.waitstatus_to_exitcode(status)
         if rc != 0:
             err.seek(0)
-            msg = " / ".join(ln.strip() for ln in err.read().decode(errors="replace").splitlines()[:2])
+            lines = err.read().decode(errors="replace").splitlines()[:2]
+            msg = " / ".join(ln.strip() for ln in lines)
             return {"ok": False, "error": f"exit status {rc}: {msg[:160]}"}
         rss = ru.ru_maxrss
         if gnu_time:
-            lines = [ln for ln in open(rssf.name).read().split() if ln.isdigit()]
-            rss = int(lines[-1]) if lines else rss
+            rssf.seek(0)                      # GNU time wrote "%M" (KiB) as the last line
+            words = rssf.read().split()
+            rss = int(words[-1]) if words and words[-1].isdigit() else rss
         return {"ok": True, "wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss_kib": rss}
 
 
@@ -329,12 +312,12 @@ def bench_commands(commands, runs, warmup, timeout, gnu_time):
     return res
 
 
-# ---------------------------------------------------------------- reporting
-
+# ---- reporting
 def machine_info():
-    info = {"nproc": os.cpu_count(), "kernel": platform.release(), "cpu": "?", "mem_gib": 0.0}
+    info = {"nproc": os.cpu_count(), "kernel": os.uname().release, "cpu": "?", "mem_gib": 0.0}
     with open("/proc/cpuinfo") as f:
-        info["cpu"] = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
+        models = [ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")]
+    info["cpu"] = models[0] if models else "?"
     with open("/proc/meminfo") as f:
         info["mem_gib"] = round(int(f.readline().split()[1]) / 2**20, 1)
     return info
@@ -357,7 +340,7 @@ def census():
 MATCHING_SS = {"rnetstat -tan": "ss -tan", "netstat -tan": "ss -tan", "ss -tan": "ss -tan"}
 
 
-def print_table(res):
+def print_table(res, rss_floor_mib):
     print("| command | runs | median wall (s) | median CPU (s) | peak RSS (MiB) | wall vs ss |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in res.items():
@@ -366,22 +349,16 @@ def print_table(res):
             continue
         ref = res.get(MATCHING_SS.get(name, "ss -tanp"), {})
         ratio = f"{r['wall'] / ref['wall']:.2f}×" if ref.get("wall") else "–"
-        print(f"| `{name}` | {len(r['runs'])} | {r['wall']:.3f} | {r['cpu']:.3f} "
-              f"| {r['rss_mib']:.1f} | {ratio} |")
-
-
-def print_failures(res):
-    failed = [(n, r["error"]) for n, r in res.items() if r["error"]]
+        rss = f"≤ {rss_floor_mib:.1f}" if r["rss_mib"] <= rss_floor_mib else f"{r['rss_mib']:.1f}"
+        print(f"| `{name}` | {len(r['runs'])} | {r['wall']:.3f} | {r['cpu']:.3f} | {rss} "
+              f"| {ratio} |")
+    failed = [f"- `{n}`: {r['error']}" for n, r in res.items() if r["error"]]
     if failed:
-        print("\nFailed commands (not timed):")
-    for name, error in failed:
-        print(f"- `{name}`: {error}")
+        print("\nFailed commands (not timed):", *failed, sep="\n")
 
 
 def target_checks(res, scale_ratio):
     """The issue's targets as (description, verdict, detail)."""
-    def get(name, key):
-        return res.get(name, {}).get(key)
     specs = [("rnetstat -tanp wall <= 0.10 x ss -tanp", "rnetstat -tanp", "ss -tanp", "wall", 0.10),
              ("rnetstat -tan wall <= 1.0 x ss -tan", "rnetstat -tan", "ss -tan", "wall", 1.0),
              ("rnetstat -tanp --json wall <= 1.1 x rnetstat -tanp", "rnetstat -tanp --json",
@@ -389,7 +366,7 @@ def target_checks(res, scale_ratio):
              ("rnetstat -tanp peak RSS <= ss -tanp", "rnetstat -tanp", "ss -tanp", "rss_mib", 1.0)]
     out = []
     for desc, a, b, key, limit in specs:
-        va, vb = get(a, key), get(b, key)
+        va, vb = res.get(a, {}).get(key), res.get(b, {}).get(key)
         if va is None or not vb:
             out.append((desc, "SKIP", "a command failed or was not run"))
         else:
@@ -400,8 +377,7 @@ def target_checks(res, scale_ratio):
     return out
 
 
-# ---------------------------------------------------------------- main
-
+# ---- main
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -456,13 +432,65 @@ def build_commands(args):
                  ("netstat -tanp", [tools["netstat"], "-tanp"])]
     else:
         print("note: netstat not installed (net-tools); skipping its rows", file=sys.stderr)
-    if args.no_lsof:
-        pass
-    elif tools["lsof"]:
+    if tools["lsof"] and not args.no_lsof:
         cmds.append(("lsof -nP -iTCP", [tools["lsof"], "-nP", "-iTCP"]))
-    else:
+    elif not args.no_lsof:
         print("note: lsof not installed; skipping its row", file=sys.stderr)
     return cmds
+
+
+def build_population(args, conns, pop):
+    """Fork workers (connections) and idle processes; return a summary once all report ready."""
+    t0, load = time.monotonic(), os.getloadavg()[0]
+    if load > 0.5:
+        print(f"warning: load average is {load:.2f}: other work will inflate wall times "
+              "(compare the CPU column)", file=sys.stderr)
+    print(f"building: {conns} connections ({2 * conns} sockets), <= {pop.per_worker} per worker, "
+          f"{args.idle_procs} idle processes ({args.idle_socket})", file=sys.stderr)
+    pipes, shares = pop.add_connections(conns)
+    pop.add_idle(args.idle_procs, args.idle_socket)
+    pop.wait_ready(pipes, args.ready_timeout)
+    info = {"connections": pop.connections, "workers": len(shares), "idle_procs": pop.idle,
+            "expected_tcp": 2 * pop.connections + pop.listeners,
+            "build_s": round(time.monotonic() - t0, 2), "loadavg_start": load, **census()}
+    print(f"population ready: {info}", file=sys.stderr)
+    if info["tcp_sockets"] < info["expected_tcp"]:
+        print("warning: ss sees fewer TCP sockets than were built", file=sys.stderr)
+    return info
+
+
+def report(args, pop_info, results, scale, gnu_time):
+    """Print the Markdown report; return the target checks."""
+    m, p = machine_info(), pop_info
+    m["loadavg_end"] = os.getloadavg()[0]
+    print(f"\n## rnetstat benchmark\n\nmachine: {m['nproc']} CPUs ({m['cpu']}), "
+          f"{m['mem_gib']} GiB, Linux {m['kernel']}; uid {os.geteuid()}; load average "
+          f"{p['loadavg_start']:.2f} before building, {m['loadavg_end']:.2f} at the end")
+    print(f"population: {p['connections']} connections in {p['workers']} workers, "
+          f"{p['idle_procs']} idle processes; ss sees {p['tcp_sockets']} TCP sockets "
+          f"(built {p['expected_tcp']}); "
+          f"{p['processes']} processes, {p['fds']} fds visible; built in {p['build_s']} s")
+    floor = 0.0
+    if not gnu_time:     # what wait4 reports for a command that uses almost nothing
+        floor = run_timed([shutil.which("true") or "/bin/true"], 10, None).get("rss_kib", 0) / 1024
+    how = "GNU time" if gnu_time else f"wait4, floored at {floor:.1f} MiB (no GNU time)"
+    print(f"runs: {args.runs} per command, round-robin, after {args.warmup} warm-up round(s); "
+          f"peak RSS via {how}\n")
+    print_table(results, floor)
+    if scale:
+        print(f"\nscale: at 2N ({scale['tcp_sockets']} TCP sockets) rnetstat -tanp median wall "
+              f"{scale['wall_2n']:.3f} s")
+    checks = target_checks(results, scale and scale["ratio"])
+    print("\n### Targets" + (" (reported only: smoke size)" if args.smoke else "") + "\n")
+    for desc, verdict, detail in checks:
+        print(f"- {verdict}: {desc} ({detail})")
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"machine": m, "args": vars(args), "population": p, "results": results,
+                       "scale": scale, "gnu_time": bool(gnu_time),
+                       "checks": [dict(zip(("target", "verdict", "detail"), c)) for c in checks]},
+                      f, indent=2)
+    return checks
 
 
 def run(args, pop_holder, saved_holder):
@@ -473,58 +501,25 @@ def run(args, pop_holder, saved_holder):
     gnu_time = find_gnu_time()
     pop = Population(per_worker, batch)
     pop_holder.append(pop)
-
-    t0 = time.monotonic()
-    print(f"building: {conns} connections ({2 * conns} sockets) in workers of <= {per_worker}, "
-          f"{args.idle_procs} idle processes ({args.idle_socket})", file=sys.stderr)
-    pipes, shares = pop.add_connections(conns)
-    pop.add_idle(args.idle_procs, args.idle_socket)
-    pop.wait_ready(pipes, args.ready_timeout)
-    build_s = time.monotonic() - t0
-    built = (pop.connections, len(shares), pop.idle)
-    expected = 2 * pop.connections + pop.listeners
-    seen = census()
-    print(f"population ready in {build_s:.1f} s: {seen}", file=sys.stderr)
-
+    pop_info = build_population(args, conns, pop)
     results = bench_commands(commands, args.runs, args.warmup, args.timeout, gnu_time)
+
     scale = None
-    if args.scale_check and not results["rnetstat -tanp"]["error"]:
+    if args.scale_check and results["rnetstat -tanp"]["error"]:
+        print("scale check skipped: rnetstat -tanp failed", file=sys.stderr)
+    elif args.scale_check:
         print(f"scale check: adding {conns} more connections", file=sys.stderr)
         pop.wait_ready(pop.add_connections(conns)[0], args.ready_timeout)
-        scale = {"census": census()}
+        seen = census()["tcp_sockets"]
         r2 = bench_commands([c for c in commands if c[0] == "rnetstat -tanp"], args.runs,
                             args.warmup, args.timeout, gnu_time)["rnetstat -tanp"]
         if r2["error"]:
             results["rnetstat -tanp @2N"] = r2
         else:
-            scale.update(wall_2n=r2["wall"], ratio=r2["wall"] / results["rnetstat -tanp"]["wall"])
-    elif args.scale_check:
-        print("scale check skipped: rnetstat -tanp failed", file=sys.stderr)
+            scale = {"tcp_sockets": seen, "wall_2n": r2["wall"],
+                     "ratio": r2["wall"] / results["rnetstat -tanp"]["wall"]}
 
-    m = machine_info()
-    print(f"\n## rnetstat benchmark\n\nmachine: {m['nproc']} CPUs ({m['cpu']}), {m['mem_gib']} GiB, "
-          f"Linux {m['kernel']}; uid {os.geteuid()}")
-    print(f"population: {built[0]} connections in {built[1]} workers, {built[2]} idle "
-          f"processes; ss sees {seen['tcp_sockets']} TCP sockets (expected >= "
-          f"{expected}); "
-          f"{seen['processes']} processes, {seen['fds']} fds visible; built in {build_s:.1f} s")
-    print(f"runs: {args.runs} per command, round-robin, after {args.warmup} warm-up round(s); "
-          f"peak RSS via {'GNU time' if gnu_time else 'wait4 (floored at this script RSS)'}\n")
-    print_table(results)
-    print_failures(results)
-    if scale:
-        print(f"\nscale: at 2N ({scale['census']['tcp_sockets']} TCP sockets) rnetstat -tanp median "
-              f"wall {scale['wall_2n']:.3f} s")
-    checks = target_checks(results, scale and scale.get("ratio"))
-    print("\n### Targets" + (" (reported only: smoke size)" if args.smoke else "") + "\n")
-    for desc, verdict, detail in checks:
-        print(f"- {verdict}: {desc} ({detail})")
-    if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump({"machine": m, "args": vars(args), "census": seen, "build_s": build_s,
-                       "results": results, "scale": scale,
-                       "checks": [dict(zip(("target", "verdict", "detail"), c)) for c in checks]},
-                      f, indent=2)
+    checks = report(args, pop_info, results, scale, gnu_time)
     if any(r["error"] for r in results.values()):
         return 1
     return 3 if not args.smoke and any(v == "FAIL" for _, v, _ in checks) else 0
@@ -532,9 +527,8 @@ def run(args, pop_holder, saved_holder):
 
 def main():
     args = parse_args()
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    for s in SIGS:
         signal.signal(s, _on_signal)
-    signal.signal(signal.SIGALRM, _alarm)
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)   # orphans of commands we kill come to us
     pop_holder, saved = [], []
     t0 = time.monotonic()
@@ -544,11 +538,12 @@ def main():
         print(f"error: {e}", file=sys.stderr)
         return 1 if pop_holder else 2
     finally:
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for s in SIGS:
             signal.signal(s, signal.SIG_IGN)        # do not let a second Ctrl-C skip teardown
         for pop in pop_holder:
             pop.teardown()
-        restore_sysctls(saved)
+        for name, value in saved:
+            write_sysctl(name, value)
         print(f"torn down; total {time.monotonic() - t0:.1f} s", file=sys.stderr)
 
 

@@ -19,6 +19,7 @@ pub enum SourceArg {
 #[derive(Debug, Parser)]
 #[command(
     name = "rnetstat",
+    args_override_self = true,
     version,
     about = "List sockets and the processes that own them",
     long_about = "List TCP, UDP, UDP-Lite, raw and unix sockets (IPv4 and IPv6) with their \

@@ -717,3 +717,9 @@ fn numeric_flags_and_service_names() {
     let _: Option<SocketAddr> = None;
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn repeated_flags_are_accepted_like_netstat() {
+    let run = rnetstat(&["-anp", "-n", "-t", "-t"]);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+}
