@@ -120,7 +120,12 @@ pub struct Args {
     pub source: SourceArg,
 
     /// Read /proc from this directory instead (for testing against a captured tree)
-    #[arg(long = "proc-root", value_name = "DIR", default_value = "/proc", hide = true)]
+    #[arg(
+        long = "proc-root",
+        value_name = "DIR",
+        default_value = "/proc",
+        hide = true
+    )]
     pub proc_root: PathBuf,
 }
 

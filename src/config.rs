@@ -130,7 +130,11 @@ impl Config {
             },
             continuous,
             verbose: a.verbose,
-            output: if a.json { OutputMode::Json } else { OutputMode::Table },
+            output: if a.json {
+                OutputMode::Json
+            } else {
+                OutputMode::Table
+            },
             source: match a.source {
                 SourceArg::Auto => SourceChoice::Auto,
                 SourceArg::Netlink => SourceChoice::Netlink,
@@ -189,20 +193,35 @@ mod tests {
         assert_eq!(tables(&["-x"]), ["unix"]);
         assert_eq!(tables(&["-x", "-t"]), ["tcp", "tcp6", "unix"]);
         assert_eq!(tables(&["-4"]), ["tcp", "udp", "udplite", "raw"]);
-        assert_eq!(tables(&["-4", "-x"]), ["tcp", "udp", "udplite", "raw", "unix"]);
+        assert_eq!(
+            tables(&["-4", "-x"]),
+            ["tcp", "udp", "udplite", "raw", "unix"]
+        );
     }
 
     #[test]
     fn listening_masks_select_servers_per_protocol() {
         let args = Args::try_parse_from(["rnetstat", "-l"]).expect("parses");
         let c = Config::from_args(&args).expect("valid");
-        assert_eq!(c.state_mask(Table::Inet(InetProto::Tcp, Family::V4)), 1 << 10);
-        assert_eq!(c.state_mask(Table::Inet(InetProto::Udp, Family::V4)), 1 << 7);
+        assert_eq!(
+            c.state_mask(Table::Inet(InetProto::Tcp, Family::V4)),
+            1 << 10
+        );
+        assert_eq!(
+            c.state_mask(Table::Inet(InetProto::Udp, Family::V4)),
+            1 << 7
+        );
         assert_eq!(c.state_mask(Table::Unix), 1 << 10);
         let args = Args::try_parse_from(["rnetstat"]).expect("parses");
         let c = Config::from_args(&args).expect("valid");
-        assert_eq!(c.state_mask(Table::Inet(InetProto::Tcp, Family::V4)) & (1 << 10), 0);
-        assert_ne!(c.state_mask(Table::Inet(InetProto::Tcp, Family::V4)) & (1 << 6), 0);
+        assert_eq!(
+            c.state_mask(Table::Inet(InetProto::Tcp, Family::V4)) & (1 << 10),
+            0
+        );
+        assert_ne!(
+            c.state_mask(Table::Inet(InetProto::Tcp, Family::V4)) & (1 << 6),
+            0
+        );
     }
 
     #[test]

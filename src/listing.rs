@@ -82,7 +82,9 @@ pub fn list<W: io::Write>(
     for &table in &cfg.tables {
         if section != Some(section_of(table)) {
             section = Some(section_of(table));
-            printer.section(section_of(table)).map_err(ListError::Output)?;
+            printer
+                .section(section_of(table))
+                .map_err(ListError::Output)?;
         }
         let states = cfg.state_mask(table);
         match sources.list(table, states, &mut |s: &Socket| printer.socket(s)) {

@@ -18,7 +18,8 @@ const EXIT_RUNTIME: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 /// netstat's words, so people and scripts that know them recognise them.
-const HIDDEN_OWNERS_HINT: &str = "(Not all processes could be identified, non-owned process info\n \
+const HIDDEN_OWNERS_HINT: &str =
+    "(Not all processes could be identified, non-owned process info\n \
 will not be shown, you would have to be root to see it all.)";
 
 fn main() -> ExitCode {
@@ -77,19 +78,28 @@ fn report(cfg: &Config, outcome: &Outcome, hinted: &mut bool) -> bool {
     let mut err = stderr.lock();
     for s in &outcome.served {
         for skipped in &s.skipped {
-            let _ = writeln!(err, "rnetstat: skipped a record that could not be read: {skipped}");
+            let _ = writeln!(
+                err,
+                "rnetstat: skipped a record that could not be read: {skipped}"
+            );
         }
         if cfg.verbose {
             let by = match s.by {
                 SourceKind::Netlink => "netlink sock_diag".to_string(),
-                SourceKind::Proc => format!("{}/net/{}", cfg.proc_root.display(), proc_file(s.table)),
+                SourceKind::Proc => {
+                    format!("{}/net/{}", cfg.proc_root.display(), proc_file(s.table))
+                }
             };
             let _ = match &s.fallback_reason {
                 Some(why) => writeln!(err, "rnetstat: {}: {by} (fallback: {why})", s.table),
                 None => writeln!(err, "rnetstat: {}: {by}", s.table),
             };
             if s.interrupted {
-                let _ = writeln!(err, "rnetstat: {}: the kernel says the table changed during the dump", s.table);
+                let _ = writeln!(
+                    err,
+                    "rnetstat: {}: the kernel says the table changed during the dump",
+                    s.table
+                );
             }
         }
     }

@@ -188,9 +188,15 @@ fn parse_services(text: &[u8]) -> HashMap<(u16, &'static str), String> {
         let line = line.split(|c| *c == b'#').next().unwrap_or_default();
         let line = String::from_utf8_lossy(line);
         let mut f = line.split_whitespace();
-        let (Some(name), Some(pp)) = (f.next(), f.next()) else { continue };
-        let Some((port, proto)) = pp.split_once('/') else { continue };
-        let Ok(port) = port.parse::<u16>() else { continue };
+        let (Some(name), Some(pp)) = (f.next(), f.next()) else {
+            continue;
+        };
+        let Some((port, proto)) = pp.split_once('/') else {
+            continue;
+        };
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
         let proto = match proto {
             "tcp" => "tcp",
             "udp" => "udp",
@@ -206,9 +212,14 @@ fn parse_passwd(text: &[u8]) -> HashMap<u32, String> {
     let mut map = HashMap::new();
     for line in text.split(|c| *c == b'\n') {
         let mut f = line.split(|c| *c == b':');
-        let (Some(name), Some(_), Some(uid)) = (f.next(), f.next(), f.next()) else { continue };
-        let Some(uid) = std::str::from_utf8(uid).ok().and_then(|u| u.parse().ok()) else { continue };
-        map.entry(uid).or_insert_with(|| String::from_utf8_lossy(name).into_owned());
+        let (Some(name), Some(_), Some(uid)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let Some(uid) = std::str::from_utf8(uid).ok().and_then(|u| u.parse().ok()) else {
+            continue;
+        };
+        map.entry(uid)
+            .or_insert_with(|| String::from_utf8_lossy(name).into_owned());
     }
     map
 }
@@ -219,7 +230,9 @@ mod tests {
 
     #[test]
     fn services_file_maps_port_and_proto() {
-        let m = parse_services(b"# c\nssh\t\t22/tcp\t\t\t# SSH\nhttp 80/tcp www\ndomain 53/udp\nbad x/tcp\n");
+        let m = parse_services(
+            b"# c\nssh\t\t22/tcp\t\t\t# SSH\nhttp 80/tcp www\ndomain 53/udp\nbad x/tcp\n",
+        );
         assert_eq!(m.get(&(22, "tcp")).map(String::as_str), Some("ssh"));
         assert_eq!(m.get(&(80, "tcp")).map(String::as_str), Some("http"));
         assert_eq!(m.get(&(53, "udp")).map(String::as_str), Some("domain"));

@@ -97,7 +97,11 @@ impl OwnerMap {
     pub fn owners(&self, inode: u64) -> impl Iterator<Item = Owner<'_>> {
         let start = self.entries.partition_point(|e| e.inode < inode);
         let end = start + self.entries[start..].partition_point(|e| e.inode == inode);
-        let slice = if inode == 0 { &[][..] } else { &self.entries[start..end] };
+        let slice = if inode == 0 {
+            &[][..]
+        } else {
+            &self.entries[start..end]
+        };
         slice.iter().map(move |e| Owner {
             pid: e.pid,
             fd: e.fd,
@@ -126,7 +130,12 @@ fn parse_u32(b: &[u8]) -> Option<u32> {
 }
 
 fn list_pids(root: &OwnedFd) -> std::io::Result<Vec<u32>> {
-    let dir = openat(root, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let dir = openat(
+        root,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
     let mut buf = Vec::with_capacity(32 * 1024);
     let mut it = RawDir::new(dir, buf.spare_capacity_mut());
     let mut pids = Vec::new();
@@ -155,7 +164,12 @@ fn scan_pids(root: &OwnedFd, pids: impl Iterator<Item = u32>) -> Partial {
         path.clear();
         path.push_str(itoa(pid).as_str());
         path.push_str("/fd");
-        let fd_dir = match openat(root, path.as_str(), OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()) {
+        let fd_dir = match openat(
+            root,
+            path.as_str(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
             Ok(d) => d,
             Err(Errno::ACCESS) | Err(Errno::PERM) => {
                 out.unreadable += 1;
@@ -168,7 +182,9 @@ fn scan_pids(root: &OwnedFd, pids: impl Iterator<Item = u32>) -> Partial {
         while let Some(entry) = it.next() {
             let Ok(entry) = entry else { break };
             let name = entry.file_name();
-            let Some(fd) = parse_u32(name.to_bytes()) else { continue };
+            let Some(fd) = parse_u32(name.to_bytes()) else {
+                continue;
+            };
             let mut link = [MaybeUninit::<u8>::uninit(); 64];
             let Ok((link, _)) = readlinkat_raw(fd_dir.as_fd(), name, &mut link) else {
                 continue; // closed meanwhile
@@ -187,7 +203,12 @@ fn scan_pids(root: &OwnedFd, pids: impl Iterator<Item = u32>) -> Partial {
 /// `/proc/PID/comm` without its newline; empty when the process is gone.
 fn read_comm(root: &OwnedFd, pid: u32) -> Box<[u8]> {
     let path = format!("{pid}/comm");
-    let Ok(f) = openat(root, path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) else {
+    let Ok(f) = openat(
+        root,
+        path.as_str(),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
         return Box::default();
     };
     let mut buf = [0u8; 64];
@@ -247,7 +268,8 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let inode = {
             use std::os::fd::AsRawFd;
-            let link = std::fs::read_link(format!("/proc/self/fd/{}", l.as_raw_fd())).expect("link");
+            let link =
+                std::fs::read_link(format!("/proc/self/fd/{}", l.as_raw_fd())).expect("link");
             socket_inode(link.as_os_str().as_encoded_bytes()).expect("socket inode")
         };
         let map = OwnerMap::scan(Path::new("/proc")).expect("scan");

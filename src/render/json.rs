@@ -166,7 +166,10 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
             );
         }
         if self.opts.extend {
-            j.user = Some(s.uid.and_then(|uid| self.names.user(uid).map(str::to_string)));
+            j.user = Some(
+                s.uid
+                    .and_then(|uid| self.names.user(uid).map(str::to_string)),
+            );
         }
         if !self.first {
             self.out.write_all(b",")?;

@@ -153,7 +153,11 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
             }
             None => self.line.push_str("-      "),
         }
-        let flags = if s.state == State::Listen { "[ ACC ]" } else { "[ ]" };
+        let flags = if s.state == State::Listen {
+            "[ ACC ]"
+        } else {
+            "[ ]"
+        };
         let state = match s.state {
             State::Listen => "LISTENING",
             State::Established => "CONNECTED",

@@ -63,7 +63,10 @@ impl std::fmt::Display for SourceError {
                 io::Error::from_raw_os_error(*errno)
             ),
             SourceError::Netlink { table, what } => {
-                write!(f, "netlink sock_diag dump of {table} sockets failed: {what}")
+                write!(
+                    f,
+                    "netlink sock_diag dump of {table} sockets failed: {what}"
+                )
             }
             SourceError::Io { path, source } => {
                 write!(f, "cannot read {}: {source}", path.display())

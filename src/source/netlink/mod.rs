@@ -40,11 +40,17 @@ fn io_errno(e: &std::io::Error) -> i32 {
 fn classify(table: Table, errno: i32) -> SourceError {
     match errno {
         libc::EPERM | libc::EACCES => SourceError::Denied { table, errno },
-        libc::ENOENT | libc::EINVAL | libc::EOPNOTSUPP | libc::EPROTONOSUPPORT
+        libc::ENOENT
+        | libc::EINVAL
+        | libc::EOPNOTSUPP
+        | libc::EPROTONOSUPPORT
         | libc::EAFNOSUPPORT => SourceError::Unsupported { table, errno },
         _ => SourceError::Netlink {
             table,
-            what: format!("kernel answered {}", std::io::Error::from_raw_os_error(errno)),
+            what: format!(
+                "kernel answered {}",
+                std::io::Error::from_raw_os_error(errno)
+            ),
         },
     }
 }
@@ -53,8 +59,10 @@ impl Netlink {
     /// Opens a NETLINK_SOCK_DIAG socket. Fails as `Unsupported`/`Denied` when the kernel or a
     /// sandbox refuses the socket itself.
     pub fn open(table: Table) -> Result<Netlink, SourceError> {
-        let mut sock = NlSocket::new(NETLINK_SOCK_DIAG).map_err(|e| classify(table, io_errno(&e)))?;
-        sock.bind_auto().map_err(|e| classify(table, io_errno(&e)))?;
+        let mut sock =
+            NlSocket::new(NETLINK_SOCK_DIAG).map_err(|e| classify(table, io_errno(&e)))?;
+        sock.bind_auto()
+            .map_err(|e| classify(table, io_errno(&e)))?;
         Ok(Netlink {
             sock,
             seq: 0,
@@ -62,7 +70,11 @@ impl Netlink {
         })
     }
 
-    fn request(&mut self, msg: SockDiagMessage, patch: impl FnOnce(&mut [u8])) -> Result<u32, std::io::Error> {
+    fn request(
+        &mut self,
+        msg: SockDiagMessage,
+        patch: impl FnOnce(&mut [u8]),
+    ) -> Result<u32, std::io::Error> {
         self.seq = self.seq.wrapping_add(1);
         let mut header = NetlinkHeader::default();
         header.flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -138,11 +150,17 @@ impl Netlink {
             if n > self.buf.len() {
                 return Err(SourceError::Netlink {
                     table,
-                    what: format!("a {n}-byte datagram did not fit the {}-byte buffer", self.buf.len()),
+                    what: format!(
+                        "a {n}-byte datagram did not fit the {}-byte buffer",
+                        self.buf.len()
+                    ),
                 });
             }
             if n == 0 {
-                return Err(SourceError::Netlink { table, what: "netlink socket closed".into() });
+                return Err(SourceError::Netlink {
+                    table,
+                    what: "netlink socket closed".into(),
+                });
             }
             for msg in parse::messages(&self.buf[..n]) {
                 let msg = msg.map_err(|e| SourceError::Netlink { table, what: e.0 })?;
@@ -164,7 +182,10 @@ impl Netlink {
                         return match parse::error_code(msg.payload) {
                             Some(0) => Ok(served),
                             Some(code) => Err(classify(table, code.saturating_neg())),
-                            None => Err(SourceError::Netlink { table, what: "truncated NLMSG_ERROR".into() }),
+                            None => Err(SourceError::Netlink {
+                                table,
+                                what: "truncated NLMSG_ERROR".into(),
+                            }),
                         };
                     }
                     parse::SOCK_DIAG_BY_FAMILY => {

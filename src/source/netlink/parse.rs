@@ -80,7 +80,15 @@ pub fn messages(buf: &[u8]) -> impl Iterator<Item = Result<Message<'_>, DecodeEr
             if len < NLMSG_HDRLEN || len > rest.len() {
                 return Err(());
             }
-            Ok((len, Message { kind, flags, seq, payload: &rest[NLMSG_HDRLEN..len] }))
+            Ok((
+                len,
+                Message {
+                    kind,
+                    flags,
+                    seq,
+                    payload: &rest[NLMSG_HDRLEN..len],
+                },
+            ))
         })();
         match parsed {
             Ok((len, msg)) => {
@@ -90,7 +98,9 @@ pub fn messages(buf: &[u8]) -> impl Iterator<Item = Result<Message<'_>, DecodeEr
             Err(()) => {
                 let n = rest.len();
                 rest = &[];
-                Some(err(format!("netlink header overruns the datagram ({n} bytes left)")))
+                Some(err(format!(
+                    "netlink header overruns the datagram ({n} bytes left)"
+                )))
             }
         }
     })
@@ -158,13 +168,21 @@ pub fn inet(payload: &[u8], proto: InetProto) -> Result<Socket, DecodeError> {
     };
     let timer = Timer {
         kind: timer_kind,
-        remaining_ms: if timer_kind == TimerKind::Off { 0 } else { u64::from(expires) },
+        remaining_ms: if timer_kind == TimerKind::Off {
+            0
+        } else {
+            u64::from(expires)
+        },
         retransmits,
         probes,
     };
     // A TCP listener's wqueue is its accept backlog limit; /proc/net/tcp (and netstat) show 0
     // there, and both sources must give the same record.
-    let send_q = if proto == InetProto::Tcp && state == State::Listen { 0 } else { wqueue };
+    let send_q = if proto == InetProto::Tcp && state == State::Listen {
+        0
+    } else {
+        wqueue
+    };
     Ok(Socket {
         state,
         recv_q: Some(rqueue),
@@ -259,10 +277,10 @@ mod tests {
     /// inet_diag_msg for 127.0.0.1:8080 -> 127.0.0.1:51000, ESTABLISHED, keepalive timer.
     fn inet_v4_established() -> Vec<u8> {
         let mut m = vec![
-            2,  // idiag_family = AF_INET
-            1,  // idiag_state = TCP_ESTABLISHED
-            2,  // idiag_timer = keepalive
-            3,  // idiag_retrans (keepalive probes here)
+            2, // idiag_family = AF_INET
+            1, // idiag_state = TCP_ESTABLISHED
+            2, // idiag_timer = keepalive
+            3, // idiag_retrans (keepalive probes here)
         ];
         m.extend_from_slice(&8080u16.to_be_bytes()); // id.idiag_sport
         m.extend_from_slice(&51000u16.to_be_bytes()); // id.idiag_dport
@@ -285,12 +303,18 @@ mod tests {
     fn inet_message_decodes_every_field() {
         let s = inet(&inet_v4_established(), InetProto::Tcp).expect("decodes");
         assert_eq!(s.state, State::Established);
-        assert_eq!((s.recv_q, s.send_q, s.uid, s.inode), (Some(5), Some(9), Some(1000), 424242));
+        assert_eq!(
+            (s.recv_q, s.send_q, s.uid, s.inode),
+            (Some(5), Some(9), Some(1000), 424242)
+        );
         let i = s.inet().expect("inet");
         assert_eq!(i.local, "127.0.0.1:8080".parse().expect("addr"));
         assert_eq!(i.remote, "127.0.0.1:51000".parse().expect("addr"));
         let t = i.timer.expect("timer");
-        assert_eq!((t.kind, t.remaining_ms, t.probes), (TimerKind::Keepalive, 7_199_000, 3));
+        assert_eq!(
+            (t.kind, t.remaining_ms, t.probes),
+            (TimerKind::Keepalive, 7_199_000, 3)
+        );
     }
 
     #[test]
@@ -362,7 +386,10 @@ mod tests {
         let u = s.unix().expect("unix");
         assert_eq!(u.name, Some(UnixName::Abstract(b"demo\0x".to_vec())));
         assert_eq!(u.peer_inode, Some(778));
-        assert_eq!((s.recv_q, s.send_q, s.uid, s.inode), (Some(3), Some(4), Some(1000), 777));
+        assert_eq!(
+            (s.recv_q, s.send_q, s.uid, s.inode),
+            (Some(3), Some(4), Some(1000), 777)
+        );
         assert_eq!(u.kind, UnixType::Stream);
 
         // A truncated attribute ends the walk without losing the record.
@@ -374,7 +401,10 @@ mod tests {
 
     #[test]
     fn path_names_lose_their_terminating_nul() {
-        assert_eq!(unix_name(b"/run/x.sock\0"), Some(UnixName::Path(b"/run/x.sock".to_vec())));
+        assert_eq!(
+            unix_name(b"/run/x.sock\0"),
+            Some(UnixName::Path(b"/run/x.sock".to_vec()))
+        );
         assert_eq!(unix_name(b""), None);
     }
 }

@@ -60,7 +60,9 @@ pub fn dump(
                     sink(&sock).map_err(SourceError::Output)?;
                 }
             }
-            Err(e) => served.skipped.push(format!("{}:{lineno}: {e}", path.display())),
+            Err(e) => served
+                .skipped
+                .push(format!("{}:{lineno}: {e}", path.display())),
         }
     }
     Ok(served)

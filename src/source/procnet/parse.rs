@@ -113,7 +113,11 @@ pub fn inet_line(
     let remaining_ms = when.saturating_mul(1000) / ticks_per_second.max(1);
     let timer = Timer {
         kind,
-        remaining_ms: if kind == TimerKind::Off { 0 } else { remaining_ms },
+        remaining_ms: if kind == TimerKind::Off {
+            0
+        } else {
+            remaining_ms
+        },
         retransmits: retrans,
         probes,
     };
@@ -260,7 +264,10 @@ mod tests {
             b"0: 0100007F:FFFFF 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1",
             b"0: 0100007F:D771 00000000:0000 1FF 00000000:00000000 00:00000000 00000000 0 0 1",
         ] {
-            assert!(inet_line(bad, InetProto::Tcp, Family::V4, 100).is_err(), "{bad:?}");
+            assert!(
+                inet_line(bad, InetProto::Tcp, Family::V4, 100).is_err(),
+                "{bad:?}"
+            );
         }
     }
 
@@ -279,7 +286,10 @@ mod tests {
         assert_eq!(s.state, State::Listen);
         let u = s.unix().expect("unix");
         assert_eq!(u.name, Some(UnixName::Path(b"/tmp/t s.sock".to_vec())));
-        assert_eq!((u.kind, u.refcnt, s.inode), (UnixType::Stream, Some(2), 5432));
+        assert_eq!(
+            (u.kind, u.refcnt, s.inode),
+            (UnixType::Stream, Some(2), 5432)
+        );
 
         let s = unix_line(l[1]).expect("connected");
         assert_eq!(s.state, State::Established);
@@ -294,7 +304,12 @@ mod tests {
 
     #[test]
     fn malformed_unix_lines_are_errors() {
-        for bad in [&b""[..], b"0000: 2", b"x 00000002 0 0 1 1 5", b"0: 2 0 0 1 1 notanumber"] {
+        for bad in [
+            &b""[..],
+            b"0000: 2",
+            b"x 00000002 0 0 1 1 5",
+            b"0: 2 0 0 1 1 notanumber",
+        ] {
             assert!(unix_line(bad).is_err(), "{bad:?}");
         }
     }
