@@ -75,9 +75,13 @@ impl PortSpec {
     }
 }
 
-/// Whether `ip` is inside `p`. An IPv4 prefix also matches a v4-mapped IPv6 address (as ss
-/// does); an IPv6 prefix never matches an IPv4 address.
+/// Whether `ip` is inside `p`. A zero-length prefix matches every address of either family (as
+/// in ss and in the kernel's bytecode); an IPv4 prefix also matches a v4-mapped IPv6 address;
+/// otherwise families must agree.
 pub(super) fn prefix_matches(p: Prefix, ip: IpAddr) -> bool {
+    if p.len == 0 {
+        return true;
+    }
     match (p.addr, ip) {
         (IpAddr::V4(want), IpAddr::V4(have)) => {
             bits_equal(u32::from(want).into(), u32::from(have).into(), 32, p.len)

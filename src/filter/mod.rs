@@ -17,8 +17,14 @@
 //! - A named port resolves per protocol: `sport = :domain` means 53 for TCP and 53 for UDP, and a
 //!   name that /etc/services lists for only one protocol applies to every protocol (as ss does).
 //! - Host names are not resolved (no DNS lookups in a filter); addresses are numeric.
-//! - An IPv4 prefix also matches v4-mapped IPv6 addresses (`::ffff:a.b.c.d`), as in ss.
+//! - An IPv4 prefix also matches v4-mapped IPv6 addresses (`::ffff:a.b.c.d`), as in ss, and a
+//!   zero-length prefix (`0.0.0.0/0`, `::/0`) matches every address of either family.
+//!
+//! [`Filter::inet_bytecode`] compiles the expression to INET_DIAG bytecode with the same
+//! meaning, for the kernel to apply on netlink dumps; [`Filter::matches`] stays the reference
+//! (and the only filter on the /proc fallback).
 
+pub mod bytecode;
 mod eval;
 mod lookup;
 mod parse;
@@ -28,7 +34,7 @@ pub use parse::FilterError;
 
 use std::net::IpAddr;
 
-use crate::model::{Owner, Socket, State};
+use crate::model::{InetProto, Owner, Socket, State};
 
 /// A parsed filter: states, an address/port expression, and owner matchers, all ANDed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -167,6 +173,14 @@ impl Filter {
     /// The address/port expression, for callers that want to compile it (e.g. to bytecode).
     pub fn expression(&self) -> Option<&Expr> {
         self.expr.as_ref()
+    }
+
+    /// The expression as INET_DIAG bytecode for a request on an inet table of `proto`, to send
+    /// as the `INET_DIAG_REQ_BYTECODE` attribute ([`bytecode::INET_DIAG_REQ_BYTECODE`]).
+    /// `None` when there is no expression or it is too long to encode. The kernel then returns
+    /// only matching sockets; calling [`Filter::matches`] on them as well is harmless.
+    pub fn inet_bytecode(&self, proto: InetProto) -> Option<Vec<u8>> {
+        bytecode::compile(self.expr.as_ref()?, proto)
     }
 
     /// Whether [`Filter::matches`] needs the owners (`--pid` or `--program` given): the caller

@@ -340,7 +340,6 @@ fn address_forms_parse_and_match() {
         ("dst = 10.1.2.3", true, false, true),
         ("dst == 10.1.2.4", false, false, false),
         ("dst 10.1.2.3/32", true, false, true),
-        ("dst 0.0.0.0/0", true, false, true),
         ("src 127.0.0.1:8080", true, false, true),
         ("src 127.0.0.1:8081", false, false, false),
         ("src 127.0.0.0/8:8080", true, false, true),
@@ -354,7 +353,9 @@ fn address_forms_parse_and_match() {
         ("src *:8080", true, true, true),
         ("src :8080", true, true, true),
         ("src *", true, true, true),
-        ("dst ::/0", false, true, true),
+        // a zero-length prefix is "any address", of either family (ss, kernel bytecode)
+        ("dst ::/0", true, true, true),
+        ("dst 0.0.0.0/0", true, true, true),
         ("dst *:443", true, true, true),
         ("dst *:*", true, true, true),
     ] {
