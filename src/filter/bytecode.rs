@@ -6,7 +6,7 @@
 //! The program is built so the kernel's audit (`inet_diag_bc_audit`) accepts it: every op's
 //! `yes` falls through to the next op, every `no` jumps forward to an op boundary, the end
 //! (accept) or four bytes past the end (reject). Conditions mean exactly what
-//! [`super::eval`] computes, which tests/filter_bytecode.rs checks on real sockets:
+//! the evaluator (`Filter::matches`) computes, which tests/filter_bytecode.rs checks on real sockets:
 //! equality uses `S_COND`/`D_COND` host conditions (not the newer `S_EQ`), `>`/`<` are the
 //! negations of `<=`/`>=`, and a zero-length prefix is "any address", as in the kernel.
 

@@ -147,6 +147,11 @@ impl Filter {
         self
     }
 
+    /// Whether the filter selects everything (no states, no conditions).
+    pub fn is_empty(&self) -> bool {
+        self.states.is_none() && !self.has_conditions()
+    }
+
     /// The state mask from `state`/`exclude` words, or `None` when there were none.
     pub fn state_mask(&self) -> Option<u32> {
         self.states

@@ -83,6 +83,10 @@ fn no_words_is_the_empty_filter_that_matches_everything() {
     assert_eq!(f.state_mask(), None);
     assert!(!f.has_conditions());
     assert!(!f.has_expression());
+    assert!(f.is_empty());
+    assert_eq!(f.inet_bytecode(InetProto::Tcp), None);
+    assert!(!parse("state listening").is_empty());
+    assert!(!Filter::default().with_uid(0).is_empty());
     assert!(m(&f, &tcp(State::Listen, "0.0.0.0:22", "0.0.0.0:0")));
     assert!(m(&f, &unix(State::Established)));
     assert_eq!(f.request_mask(0x400), 0x400);
