@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod escape;
+pub mod filter;
 pub mod listing;
 pub mod model;
 pub mod names;
