@@ -39,7 +39,10 @@ pub struct Group {
 impl Group {
     /// The value of the counter called `name`, if the kernel reports it.
     pub fn get(&self, name: &str) -> Option<i128> {
-        self.counters.iter().find(|c| c.name == name).map(|c| c.value)
+        self.counters
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.value)
     }
 }
 
@@ -94,14 +97,23 @@ fn perr<T>(line: usize, what: impl Into<String>) -> Result<T, ParseError> {
 /// Why [`load`] failed, naming the file.
 #[derive(Debug)]
 pub enum StatsError {
-    Io { path: PathBuf, source: io::Error },
-    Parse { path: PathBuf, line: usize, what: String },
+    Io {
+        path: PathBuf,
+        source: io::Error,
+    },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        what: String,
+    },
 }
 
 impl fmt::Display for StatsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StatsError::Io { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            StatsError::Io { path, source } => {
+                write!(f, "cannot read {}: {source}", path.display())
+            }
             StatsError::Parse { path, line, what } => {
                 write!(f, "cannot parse {}, line {line}: {what}", path.display())
             }
@@ -174,11 +186,17 @@ pub fn parse_snmp(text: &[u8]) -> Result<Vec<Group>, ParseError> {
     while let Some((hn, header)) = it.next() {
         let (group, names) = prefixed(hn, header)?;
         let Some((vn, values)) = it.next() else {
-            return perr(hn, format!("`{group}:` names have no line of values after them"));
+            return perr(
+                hn,
+                format!("`{group}:` names have no line of values after them"),
+            );
         };
         let (vgroup, values) = prefixed(vn, values)?;
         if vgroup != group {
-            return perr(vn, format!("expected values for `{group}`, found `{vgroup}`"));
+            return perr(
+                vn,
+                format!("expected values for `{group}`, found `{vgroup}`"),
+            );
         }
         let names: Vec<&[u8]> = fields(names).collect();
         let values: Vec<&[u8]> = fields(values).collect();
@@ -386,8 +404,8 @@ const fn e(name: &'static str, phrase: &'static str, kind: Kind) -> Entry {
     Entry { name, phrase, kind }
 }
 
-use Kind::{InHist, Number, OptNumber, Silent, Static};
 use Kind::OutHist;
+use Kind::{InHist, Number, OptNumber, Silent, Static};
 
 // The phrase tables of net-tools 2.10 (`statistics.c`), read from the netstat binary this was
 // checked against, in its order. The order matters: netstat looks counters up with bsearch() in
@@ -395,78 +413,302 @@ use Kind::OutHist;
 // TCPTimeouts, ...) are not found and print as `Name: value`. Scripts see that output, so the
 // lookup below is the same binary search over the same order.
 const TCPEXT: &[Entry] = &[
-    e("DelayedACKLocked", "%llu delayed acks further delayed because of locked socket", OptNumber),
-    e("DelayedACKLost", "Quick ack mode was activated %llu times", OptNumber),
+    e(
+        "DelayedACKLocked",
+        "%llu delayed acks further delayed because of locked socket",
+        OptNumber,
+    ),
+    e(
+        "DelayedACKLost",
+        "Quick ack mode was activated %llu times",
+        OptNumber,
+    ),
     e("DelayedACKs", "%llu delayed acks sent", OptNumber),
-    e("EmbryonicRsts", "%llu resets received for embryonic SYN_RECV sockets", OptNumber),
-    e("ListenDrops", "%llu SYNs to LISTEN sockets dropped", OptNumber),
-    e("ListenOverflows", "%llu times the listen queue of a socket overflowed", OptNumber),
-    e("LockDroppedIcmps", "%llu ICMP packets dropped because socket was locked", OptNumber),
-    e("OfoPruned", "%llu packets dropped from out-of-order queue because of socket buffer overrun", OptNumber),
-    e("OutOfWindowIcmps", "%llu ICMP packets dropped because they were out-of-window", OptNumber),
-    e("PAWSActive", "%llu active connections rejected because of time stamp", OptNumber),
-    e("PAWSEstab", "%llu packets rejected in established connections because of timestamp", OptNumber),
-    e("PAWSPassive", "%llu passive connections rejected because of time stamp", OptNumber),
-    e("PruneCalled", "%llu packets pruned from receive queue because of socket buffer overrun", OptNumber),
-    e("RcvPruned", "%llu packets pruned from receive queue", OptNumber),
-    e("SockMallocOOM", "Ran %llu times out of system memory during packet sending", OptNumber),
-    e("SyncookiesFailed", "%llu invalid SYN cookies received", OptNumber),
+    e(
+        "EmbryonicRsts",
+        "%llu resets received for embryonic SYN_RECV sockets",
+        OptNumber,
+    ),
+    e(
+        "ListenDrops",
+        "%llu SYNs to LISTEN sockets dropped",
+        OptNumber,
+    ),
+    e(
+        "ListenOverflows",
+        "%llu times the listen queue of a socket overflowed",
+        OptNumber,
+    ),
+    e(
+        "LockDroppedIcmps",
+        "%llu ICMP packets dropped because socket was locked",
+        OptNumber,
+    ),
+    e(
+        "OfoPruned",
+        "%llu packets dropped from out-of-order queue because of socket buffer overrun",
+        OptNumber,
+    ),
+    e(
+        "OutOfWindowIcmps",
+        "%llu ICMP packets dropped because they were out-of-window",
+        OptNumber,
+    ),
+    e(
+        "PAWSActive",
+        "%llu active connections rejected because of time stamp",
+        OptNumber,
+    ),
+    e(
+        "PAWSEstab",
+        "%llu packets rejected in established connections because of timestamp",
+        OptNumber,
+    ),
+    e(
+        "PAWSPassive",
+        "%llu passive connections rejected because of time stamp",
+        OptNumber,
+    ),
+    e(
+        "PruneCalled",
+        "%llu packets pruned from receive queue because of socket buffer overrun",
+        OptNumber,
+    ),
+    e(
+        "RcvPruned",
+        "%llu packets pruned from receive queue",
+        OptNumber,
+    ),
+    e(
+        "SockMallocOOM",
+        "Ran %llu times out of system memory during packet sending",
+        OptNumber,
+    ),
+    e(
+        "SyncookiesFailed",
+        "%llu invalid SYN cookies received",
+        OptNumber,
+    ),
     e("SyncookiesRecv", "%llu SYN cookies received", OptNumber),
     e("SyncookiesSent", "%llu SYN cookies sent", OptNumber),
-    e("TCPAbortFailed", "%llu times unable to send RST due to no memory", OptNumber),
-    e("TCPAbortOnClose", "%llu connections reset due to early user close", OptNumber),
-    e("TCPAbortOnData", "%llu connections reset due to unexpected data", OptNumber),
-    e("TCPAbortOnLinger", "%llu connections aborted after user close in linger timeout", OptNumber),
-    e("TCPAbortOnMemory", "%llu connections aborted due to memory pressure", OptNumber),
-    e("TCPAbortOnSyn", "%llu connections reset due to unexpected SYN", OptNumber),
-    e("TCPAbortOnTimeout", "%llu connections aborted due to timeout", OptNumber),
-    e("TCPDirectCopyFromBacklog", "%llu bytes directly in process context from backlog", OptNumber),
-    e("TCPDirectCopyFromPrequeue", "%llu bytes directly received in process context from prequeue", OptNumber),
-    e("TCPDSACKOfoRecv", "%llu DSACKs for out of order packets received", OptNumber),
-    e("TCPDSACKOfoSent", "%llu DSACKs sent for out of order packets", OptNumber),
-    e("TCPDSACKOldSent", "%llu DSACKs sent for old packets", OptNumber),
+    e(
+        "TCPAbortFailed",
+        "%llu times unable to send RST due to no memory",
+        OptNumber,
+    ),
+    e(
+        "TCPAbortOnClose",
+        "%llu connections reset due to early user close",
+        OptNumber,
+    ),
+    e(
+        "TCPAbortOnData",
+        "%llu connections reset due to unexpected data",
+        OptNumber,
+    ),
+    e(
+        "TCPAbortOnLinger",
+        "%llu connections aborted after user close in linger timeout",
+        OptNumber,
+    ),
+    e(
+        "TCPAbortOnMemory",
+        "%llu connections aborted due to memory pressure",
+        OptNumber,
+    ),
+    e(
+        "TCPAbortOnSyn",
+        "%llu connections reset due to unexpected SYN",
+        OptNumber,
+    ),
+    e(
+        "TCPAbortOnTimeout",
+        "%llu connections aborted due to timeout",
+        OptNumber,
+    ),
+    e(
+        "TCPDirectCopyFromBacklog",
+        "%llu bytes directly in process context from backlog",
+        OptNumber,
+    ),
+    e(
+        "TCPDirectCopyFromPrequeue",
+        "%llu bytes directly received in process context from prequeue",
+        OptNumber,
+    ),
+    e(
+        "TCPDSACKOfoRecv",
+        "%llu DSACKs for out of order packets received",
+        OptNumber,
+    ),
+    e(
+        "TCPDSACKOfoSent",
+        "%llu DSACKs sent for out of order packets",
+        OptNumber,
+    ),
+    e(
+        "TCPDSACKOldSent",
+        "%llu DSACKs sent for old packets",
+        OptNumber,
+    ),
     e("TCPDSACKRecv", "%llu DSACKs received", OptNumber),
-    e("TCPDSackUndo", "%llu congestion window recovered without slow start using DSACK", OptNumber),
-    e("TCPDSACKUndo", "%llu congestion windows recovered without slow start by DSACK", OptNumber),
-    e("TCPFACKReorder", "Detected reordering %llu times using FACK", OptNumber),
+    e(
+        "TCPDSackUndo",
+        "%llu congestion window recovered without slow start using DSACK",
+        OptNumber,
+    ),
+    e(
+        "TCPDSACKUndo",
+        "%llu congestion windows recovered without slow start by DSACK",
+        OptNumber,
+    ),
+    e(
+        "TCPFACKReorder",
+        "Detected reordering %llu times using FACK",
+        OptNumber,
+    ),
     e("TCPFastRetrans", "%llu fast retransmits", OptNumber),
     e("TCPForwardRetrans", "%llu forward retransmits", OptNumber),
-    e("TCPFullUndo", "%llu congestion windows fully recovered without slow start", OptNumber),
+    e(
+        "TCPFullUndo",
+        "%llu congestion windows fully recovered without slow start",
+        OptNumber,
+    ),
     e("TCPHPAcks", "%llu predicted acknowledgments", OptNumber),
     e("TCPHPHits", "%llu packet headers predicted", Number),
-    e("TCPHPHitsToUser", "%llu packet headers predicted and directly queued to user", OptNumber),
+    e(
+        "TCPHPHitsToUser",
+        "%llu packet headers predicted and directly queued to user",
+        OptNumber,
+    ),
     e("TCPLossFailures", "%llu timeouts in loss state", OptNumber),
     e("TCPLoss", "%llu TCP data loss events", OptNumber),
-    e("TCPLossUndo", "%llu congestion windows recovered without slow start after partial ack", OptNumber),
+    e(
+        "TCPLossUndo",
+        "%llu congestion windows recovered without slow start after partial ack",
+        OptNumber,
+    ),
     e("TCPLostRetransmits", "%llu retransmits lost", OptNumber),
-    e("TCPMemoryPressures", "TCP ran low on memory %llu times", OptNumber),
-    e("TCPPartialUndo", "%llu congestion windows partially recovered using Hoe heuristic", OptNumber),
-    e("TCPPrequeued", "%llu packets directly queued to recvmsg prequeue", OptNumber),
-    e("TCPPrequeueDropped", "%llu packets dropped from prequeue", OptNumber),
-    e("TCPPureAcks", "%llu acknowledgments not containing data payload received", OptNumber),
-    e("TCPRcvCollapsed", "%llu packets collapsed in receive queue due to low socket buffer", OptNumber),
-    e("TCPRenoFailures", "%llu timeouts after reno fast retransmit", OptNumber),
-    e("TCPRenoRecoveryFailed", "%llu reno fast retransmits failed", OptNumber),
-    e("TCPRenoRecoveryFail", "%llu classic Reno fast retransmits failed", OptNumber),
-    e("TCPRenoRecovery", "%llu times recovered from packet loss due to fast retransmit", OptNumber),
-    e("TCPRenoReorder", "Detected reordering %llu times using reno fast retransmit", OptNumber),
-    e("TCPSackFailures", "%llu timeouts after SACK recovery", OptNumber),
-    e("TCPSackRecoveryFail", "%llu SACK retransmits failed", OptNumber),
-    e("TCPSackRecovery", "%llu times recovered from packet loss by selective acknowledgements", OptNumber),
-    e("TCPSACKReneging", "%llu bad SACK blocks received", OptNumber),
-    e("TCPSACKReorder", "Detected reordering %llu times using SACK", OptNumber),
-    e("TCPSchedulerFailed", "%llu times receiver scheduled too late for direct processing", OptNumber),
-    e("TCPSlowStartRetrans", "%llu retransmits in slow start", OptNumber),
+    e(
+        "TCPMemoryPressures",
+        "TCP ran low on memory %llu times",
+        OptNumber,
+    ),
+    e(
+        "TCPPartialUndo",
+        "%llu congestion windows partially recovered using Hoe heuristic",
+        OptNumber,
+    ),
+    e(
+        "TCPPrequeued",
+        "%llu packets directly queued to recvmsg prequeue",
+        OptNumber,
+    ),
+    e(
+        "TCPPrequeueDropped",
+        "%llu packets dropped from prequeue",
+        OptNumber,
+    ),
+    e(
+        "TCPPureAcks",
+        "%llu acknowledgments not containing data payload received",
+        OptNumber,
+    ),
+    e(
+        "TCPRcvCollapsed",
+        "%llu packets collapsed in receive queue due to low socket buffer",
+        OptNumber,
+    ),
+    e(
+        "TCPRenoFailures",
+        "%llu timeouts after reno fast retransmit",
+        OptNumber,
+    ),
+    e(
+        "TCPRenoRecoveryFailed",
+        "%llu reno fast retransmits failed",
+        OptNumber,
+    ),
+    e(
+        "TCPRenoRecoveryFail",
+        "%llu classic Reno fast retransmits failed",
+        OptNumber,
+    ),
+    e(
+        "TCPRenoRecovery",
+        "%llu times recovered from packet loss due to fast retransmit",
+        OptNumber,
+    ),
+    e(
+        "TCPRenoReorder",
+        "Detected reordering %llu times using reno fast retransmit",
+        OptNumber,
+    ),
+    e(
+        "TCPSackFailures",
+        "%llu timeouts after SACK recovery",
+        OptNumber,
+    ),
+    e(
+        "TCPSackRecoveryFail",
+        "%llu SACK retransmits failed",
+        OptNumber,
+    ),
+    e(
+        "TCPSackRecovery",
+        "%llu times recovered from packet loss by selective acknowledgements",
+        OptNumber,
+    ),
+    e(
+        "TCPSACKReneging",
+        "%llu bad SACK blocks received",
+        OptNumber,
+    ),
+    e(
+        "TCPSACKReorder",
+        "Detected reordering %llu times using SACK",
+        OptNumber,
+    ),
+    e(
+        "TCPSchedulerFailed",
+        "%llu times receiver scheduled too late for direct processing",
+        OptNumber,
+    ),
+    e(
+        "TCPSlowStartRetrans",
+        "%llu retransmits in slow start",
+        OptNumber,
+    ),
     e("TCPTimeouts", "%llu other TCP timeouts", OptNumber),
-    e("TCPTSReorder", "Detected reordering %llu times using time stamp", OptNumber),
-    e("TWKilled", "%llu TCP sockets finished time wait in slow timer", OptNumber),
-    e("TW", "%llu TCP sockets finished time wait in fast timer", OptNumber),
-    e("TWRecycled", "%llu time wait sockets recycled by time stamp", OptNumber),
+    e(
+        "TCPTSReorder",
+        "Detected reordering %llu times using time stamp",
+        OptNumber,
+    ),
+    e(
+        "TWKilled",
+        "%llu TCP sockets finished time wait in slow timer",
+        OptNumber,
+    ),
+    e(
+        "TW",
+        "%llu TCP sockets finished time wait in fast timer",
+        OptNumber,
+    ),
+    e(
+        "TWRecycled",
+        "%llu time wait sockets recycled by time stamp",
+        OptNumber,
+    ),
 ];
 const UDP6: &[Entry] = &[
     e("Udp6InDatagrams", "%llu packets received", Number),
     e("Udp6InErrors", "%llu packet receive errors", Number),
-    e("Udp6NoPorts", "%llu packets to unknown port received", Number),
+    e(
+        "Udp6NoPorts",
+        "%llu packets to unknown port received",
+        Number,
+    ),
     e("Udp6OutDatagrams", "%llu packets sent", Number),
 ];
 const UDP: &[Entry] = &[
@@ -494,37 +736,101 @@ const TCP: &[Entry] = &[
     e("RtoMin", "", Silent),
 ];
 const ICMP6: &[Entry] = &[
-    e("Icmp6InDestUnreachs", "destination unreachable: %llu", InHist),
+    e(
+        "Icmp6InDestUnreachs",
+        "destination unreachable: %llu",
+        InHist,
+    ),
     e("Icmp6InEchoReplies", "echo replies: %llu", InHist),
     e("Icmp6InEchos", "echo requests: %llu", InHist),
     e("Icmp6InErrors", "%llu input ICMP message failed", Number),
-    e("Icmp6InGroupMembQueries", "group member queries: %llu", InHist),
-    e("Icmp6InGroupMembReductions", "group member reductions: %llu", InHist),
-    e("Icmp6InGroupMembResponses", "group member responses: %llu", InHist),
+    e(
+        "Icmp6InGroupMembQueries",
+        "group member queries: %llu",
+        InHist,
+    ),
+    e(
+        "Icmp6InGroupMembReductions",
+        "group member reductions: %llu",
+        InHist,
+    ),
+    e(
+        "Icmp6InGroupMembResponses",
+        "group member responses: %llu",
+        InHist,
+    ),
     e("Icmp6InMsgs", "%llu ICMP messages received", Number),
-    e("Icmp6InNeighborAdvertisements", "neighbour advertisement: %llu", InHist),
-    e("Icmp6InNeighborSolicits", "neighbour solicits: %llu", InHist),
+    e(
+        "Icmp6InNeighborAdvertisements",
+        "neighbour advertisement: %llu",
+        InHist,
+    ),
+    e(
+        "Icmp6InNeighborSolicits",
+        "neighbour solicits: %llu",
+        InHist,
+    ),
     e("Icmp6InParmProblems", "parameter problem: %llu", InHist),
     e("Icmp6InPktTooBigs", "packets too big: %llu", InHist),
     e("Icmp6InRedirects", "redirects: %llu", InHist),
-    e("Icmp6InRouterAdvertisements", "router advertisement: %llu", InHist),
+    e(
+        "Icmp6InRouterAdvertisements",
+        "router advertisement: %llu",
+        InHist,
+    ),
     e("Icmp6InRouterSolicits", "router solicits: %llu", InHist),
-    e("Icmp6InTimeExcds", "received ICMPv6 time exceeded: %llu", InHist),
-    e("Icmp6OutDestUnreachs", "destination unreachable: %llu", OutHist),
+    e(
+        "Icmp6InTimeExcds",
+        "received ICMPv6 time exceeded: %llu",
+        InHist,
+    ),
+    e(
+        "Icmp6OutDestUnreachs",
+        "destination unreachable: %llu",
+        OutHist,
+    ),
     e("Icmp6OutEchoReplies", "echo replies: %llu", OutHist),
     e("Icmp6OutEchos", "echo requests: %llu", OutHist),
-    e("Icmp6OutGroupMembQueries", "group member queries: %llu", OutHist),
-    e("Icmp6OutGroupMembReductions", "group member reductions: %llu", OutHist),
-    e("Icmp6OutGroupMembResponses", "group member responses: %llu", OutHist),
+    e(
+        "Icmp6OutGroupMembQueries",
+        "group member queries: %llu",
+        OutHist,
+    ),
+    e(
+        "Icmp6OutGroupMembReductions",
+        "group member reductions: %llu",
+        OutHist,
+    ),
+    e(
+        "Icmp6OutGroupMembResponses",
+        "group member responses: %llu",
+        OutHist,
+    ),
     e("Icmp6OutMsgs", "%llu ICMP messages sent", Number),
-    e("Icmp6OutNeighborAdvertisements", "neighbor advertisements: %llu", OutHist),
-    e("Icmp6OutNeighborSolicits", "neighbor solicits: %llu", OutHist),
+    e(
+        "Icmp6OutNeighborAdvertisements",
+        "neighbor advertisements: %llu",
+        OutHist,
+    ),
+    e(
+        "Icmp6OutNeighborSolicits",
+        "neighbor solicits: %llu",
+        OutHist,
+    ),
     e("Icmp6OutParmProblems", "parameter problem: %llu", OutHist),
     e("Icmp6OutPktTooBigs", "packets too big: %llu", OutHist),
     e("Icmp6OutRedirects", "redirects: %llu", OutHist),
-    e("Icmp6OutRouterAdvertisements ", "router advertisement: %llu", OutHist),
+    e(
+        "Icmp6OutRouterAdvertisements ",
+        "router advertisement: %llu",
+        OutHist,
+    ),
     e("Icmp6OutRouterSolicits", "router solicits: %llu", OutHist),
-    e("Icmp6OutTimeExcds", "sent ICMPv6 time exceeded: %llu", OutHist),
+    e(
+        "Icmp6OutTimeExcds",
+        "sent ICMPv6 time exceeded: %llu",
+        OutHist,
+    ),
 ];
 const ICMP: &[Entry] = &[
     e("InAddrMaskReps", "address mask replies: %llu", InHist),
@@ -556,34 +862,78 @@ const ICMP: &[Entry] = &[
 ];
 const IP6: &[Entry] = &[
     e("Ip6FragCreates", "%llu fragments created", OptNumber),
-    e("Ip6FragFails", "%llu outgoing packets failed fragmentation", OptNumber),
-    e("Ip6FragOKs", "%llu outgoing packets fragmented ok", OptNumber),
+    e(
+        "Ip6FragFails",
+        "%llu outgoing packets failed fragmentation",
+        OptNumber,
+    ),
+    e(
+        "Ip6FragOKs",
+        "%llu outgoing packets fragmented ok",
+        OptNumber,
+    ),
     e("Ip6InAddrErrors", "%llu with invalid addresses", OptNumber),
     e("Ip6InDelivers", "%llu incoming packets delivered", Number),
     e("Ip6InDiscards", "%llu incoming packets discarded", Number),
     e("Ip6InHdrErrors", "%llu with invalid headers", OptNumber),
-    e("Ip6InMcastPkts", "%llu incoming multicast packets", OptNumber),
-    e("Ip6InNoRoutes", "%llu incoming packets with no route", OptNumber),
+    e(
+        "Ip6InMcastPkts",
+        "%llu incoming multicast packets",
+        OptNumber,
+    ),
+    e(
+        "Ip6InNoRoutes",
+        "%llu incoming packets with no route",
+        OptNumber,
+    ),
     e("Ip6InReceives", "%llu total packets received", Number),
     e("Ip6InTooBigErrors", "%llu with packets too big", OptNumber),
-    e("Ip6InTruncatedPkts", "%llu with truncated packets", OptNumber),
-    e("Ip6InUnknownProtos", "%llu with unknown protocol", OptNumber),
+    e(
+        "Ip6InTruncatedPkts",
+        "%llu with truncated packets",
+        OptNumber,
+    ),
+    e(
+        "Ip6InUnknownProtos",
+        "%llu with unknown protocol",
+        OptNumber,
+    ),
     e("Ip6OutDiscards", "%llu outgoing packets dropped", OptNumber),
     e("Ip6OutForwDatagrams", "%llu forwarded", Number),
-    e("Ip6OutMcastPkts", "%llu outgoing multicast packets", OptNumber),
-    e("Ip6OutNoRoutes", "%llu dropped because of missing route", OptNumber),
+    e(
+        "Ip6OutMcastPkts",
+        "%llu outgoing multicast packets",
+        OptNumber,
+    ),
+    e(
+        "Ip6OutNoRoutes",
+        "%llu dropped because of missing route",
+        OptNumber,
+    ),
     e("Ip6OutRequests", "%llu requests sent out", Number),
-    e("Ip6ReasmFails", "%llu packet reassemblies failed", OptNumber),
+    e(
+        "Ip6ReasmFails",
+        "%llu packet reassemblies failed",
+        OptNumber,
+    ),
     e("Ip6ReasmOKs", "%llu packets reassembled ok", OptNumber),
     e("Ip6ReasmReqds", "%llu reassemblies required", OptNumber),
-    e("Ip6ReasmTimeout", "%llu fragments dropped after timeout", OptNumber),
+    e(
+        "Ip6ReasmTimeout",
+        "%llu fragments dropped after timeout",
+        OptNumber,
+    ),
 ];
 const IP: &[Entry] = &[
     e("DefaultTTL", "Default TTL is %llu", Static),
     e("Forwarding", "Forwarding is %s", Static),
     e("ForwDatagrams", "%llu forwarded", Number),
     e("FragCreates", "%llu fragments created", OptNumber),
-    e("FragFails", "%llu outgoing packets failed fragmentation", OptNumber),
+    e(
+        "FragFails",
+        "%llu outgoing packets failed fragmentation",
+        OptNumber,
+    ),
     e("FragOKs", "%llu outgoing packets fragmented ok", OptNumber),
     e("InAddrErrors", "%llu with invalid addresses", OptNumber),
     e("InDelivers", "%llu incoming packets delivered", Number),
@@ -592,31 +942,91 @@ const IP: &[Entry] = &[
     e("InReceives", "%llu total packets received", Number),
     e("InUnknownProtos", "%llu with unknown protocol", OptNumber),
     e("OutDiscards", "%llu outgoing packets dropped", OptNumber),
-    e("OutNoRoutes", "%llu dropped because of missing route", OptNumber),
+    e(
+        "OutNoRoutes",
+        "%llu dropped because of missing route",
+        OptNumber,
+    ),
     e("OutRequests", "%llu requests sent out", Number),
     e("ReasmFails", "%llu packet reassemblies failed", OptNumber),
     e("ReasmOKs", "%llu packets reassembled ok", OptNumber),
     e("ReasmReqds", "%llu reassemblies required", OptNumber),
-    e("ReasmTimeout", "%llu fragments dropped after timeout", OptNumber),
+    e(
+        "ReasmTimeout",
+        "%llu fragments dropped after timeout",
+        OptNumber,
+    ),
 ];
 const SCTP: &[Entry] = &[
     e("SctpAborteds", "%llu Number of Aborteds ", Number),
     e("SctpActiveEstabs", "%llu Active Associations", Number),
-    e("SctpChecksumErrors", "%llu Number of Packets with invalid Checksum", Number),
+    e(
+        "SctpChecksumErrors",
+        "%llu Number of Packets with invalid Checksum",
+        Number,
+    ),
     e("SctpCurrEstab", "%llu Current Associations", Number),
-    e("SctpFragUsrMsgs", "%llu Number of messages fragmented", Number),
-    e("SctpInCtrlChunks", "%llu Number of control chunks received", Number),
-    e("SctpInOrderChunks", "%llu Number of ordered chunks received", Number),
-    e("SctpInSCTPPacks", "%llu Number of SCTP packets received", Number),
-    e("SctpInUnorderChunks", "%llu Number of Unordered chunks received", Number),
-    e("SctpOutCtrlChunks", "%llu Number of control chunks sent", Number),
-    e("SctpOutOfBlues", "%llu Number of Out of Blue packets", Number),
-    e("SctpOutOrderChunks", "%llu Number of ordered chunks sent", Number),
-    e("SctpOutSCTPPacks", "%llu Number of SCTP packets sent", Number),
-    e("SctpOutUnorderChunks", "%llu Number of Unordered chunks sent", Number),
+    e(
+        "SctpFragUsrMsgs",
+        "%llu Number of messages fragmented",
+        Number,
+    ),
+    e(
+        "SctpInCtrlChunks",
+        "%llu Number of control chunks received",
+        Number,
+    ),
+    e(
+        "SctpInOrderChunks",
+        "%llu Number of ordered chunks received",
+        Number,
+    ),
+    e(
+        "SctpInSCTPPacks",
+        "%llu Number of SCTP packets received",
+        Number,
+    ),
+    e(
+        "SctpInUnorderChunks",
+        "%llu Number of Unordered chunks received",
+        Number,
+    ),
+    e(
+        "SctpOutCtrlChunks",
+        "%llu Number of control chunks sent",
+        Number,
+    ),
+    e(
+        "SctpOutOfBlues",
+        "%llu Number of Out of Blue packets",
+        Number,
+    ),
+    e(
+        "SctpOutOrderChunks",
+        "%llu Number of ordered chunks sent",
+        Number,
+    ),
+    e(
+        "SctpOutSCTPPacks",
+        "%llu Number of SCTP packets sent",
+        Number,
+    ),
+    e(
+        "SctpOutUnorderChunks",
+        "%llu Number of Unordered chunks sent",
+        Number,
+    ),
     e("SctpPassiveEstabs", "%llu Passive Associations", Number),
-    e("SctpReasmUsrMsgs", "%llu Number of messages reassembled ", Number),
-    e("SctpShutdowns", "%llu Number of Graceful Terminations", Number),
+    e(
+        "SctpReasmUsrMsgs",
+        "%llu Number of messages reassembled ",
+        Number,
+    ),
+    e(
+        "SctpShutdowns",
+        "%llu Number of Graceful Terminations",
+        Number,
+    ),
 ];
 
 struct Table {
@@ -627,20 +1037,60 @@ struct Table {
 
 /// netstat's `snmptabs`: the groups of net/snmp, net/netstat and net/sctp/snmp it knows.
 const SNMP_TABLES: &[Table] = &[
-    Table { name: "Ip", entries: IP, proto: Proto::Raw },
-    Table { name: "Icmp", entries: ICMP, proto: Proto::Raw },
-    Table { name: "Tcp", entries: TCP, proto: Proto::Tcp },
-    Table { name: "Udp", entries: UDP, proto: Proto::Udp },
-    Table { name: "Sctp", entries: SCTP, proto: Proto::Sctp },
-    Table { name: "TcpExt", entries: TCPEXT, proto: Proto::Tcp },
+    Table {
+        name: "Ip",
+        entries: IP,
+        proto: Proto::Raw,
+    },
+    Table {
+        name: "Icmp",
+        entries: ICMP,
+        proto: Proto::Raw,
+    },
+    Table {
+        name: "Tcp",
+        entries: TCP,
+        proto: Proto::Tcp,
+    },
+    Table {
+        name: "Udp",
+        entries: UDP,
+        proto: Proto::Udp,
+    },
+    Table {
+        name: "Sctp",
+        entries: SCTP,
+        proto: Proto::Sctp,
+    },
+    Table {
+        name: "TcpExt",
+        entries: TCPEXT,
+        proto: Proto::Tcp,
+    },
 ];
 
 /// netstat's `snmp6tabs`.
 const SNMP6_TABLES: &[Table] = &[
-    Table { name: "Ip6", entries: IP6, proto: Proto::Raw },
-    Table { name: "Icmp6", entries: ICMP6, proto: Proto::Raw },
-    Table { name: "Udp6", entries: UDP6, proto: Proto::Udp },
-    Table { name: "Tcp6", entries: TCP, proto: Proto::Tcp },
+    Table {
+        name: "Ip6",
+        entries: IP6,
+        proto: Proto::Raw,
+    },
+    Table {
+        name: "Icmp6",
+        entries: ICMP6,
+        proto: Proto::Raw,
+    },
+    Table {
+        name: "Udp6",
+        entries: UDP6,
+        proto: Proto::Udp,
+    },
+    Table {
+        name: "Tcp6",
+        entries: TCP,
+        proto: Proto::Tcp,
+    },
 ];
 
 /// C `bsearch()` with `strcmp()`, step for step (glibc's loop), so a table that is not sorted
@@ -1009,7 +1459,11 @@ pub fn fuzz(data: &[u8]) {
     if let Ok(g) = parse_sctp(data) {
         stats.sctp = Some(g);
     }
-    for (ipv4, ipv6, tcp) in [(true, true, true), (false, true, false), (true, false, true)] {
+    for (ipv4, ipv6, tcp) in [
+        (true, true, true),
+        (false, true, false),
+        (true, false, true),
+    ] {
         let sel = Selection {
             ipv4,
             ipv6,
@@ -1063,8 +1517,20 @@ mod tests {
             sctp: false,
         };
         [
-            ("s", Selection { ipv6: false, ..Selection::default() }),
-            ("s6", Selection { ipv4: false, ..Selection::default() }),
+            (
+                "s",
+                Selection {
+                    ipv6: false,
+                    ..Selection::default()
+                },
+            ),
+            (
+                "s6",
+                Selection {
+                    ipv4: false,
+                    ..Selection::default()
+                },
+            ),
             ("st", Selection { tcp: true, ..none }),
             ("su", Selection { udp: true, ..none }),
             ("sw", Selection { raw: true, ..none }),
@@ -1116,7 +1582,11 @@ mod tests {
     fn render_matches_netstat_2_10_on_captured_counters() {
         let s = stats(SNMP, NETSTAT, SNMP6, None);
         for (mode, sel) in modes() {
-            assert_eq!(text(&s, sel), expected(mode, "linux_6_18"), "netstat -{mode}");
+            assert_eq!(
+                text(&s, sel),
+                expected(mode, "linux_6_18"),
+                "netstat -{mode}"
+            );
         }
     }
 
@@ -1124,7 +1594,11 @@ mod tests {
     fn render_matches_netstat_2_10_with_every_counter_set() {
         let s = stats(SNMP_ALL, NETSTAT_ALL, SNMP6_ALL, Some(SCTP));
         for (mode, sel) in modes() {
-            assert_eq!(text(&s, sel), expected(mode, "allset_linux_6_18"), "netstat -{mode}");
+            assert_eq!(
+                text(&s, sel),
+                expected(mode, "allset_linux_6_18"),
+                "netstat -{mode}"
+            );
         }
     }
 
@@ -1148,7 +1622,16 @@ mod tests {
         // Histogram title with nothing under it; IcmpMsg keeps the histogram's indent.
         assert!(out.contains("    ICMP output histogram:\nIcmpMsg:\n        InType3: 1\n"));
         let s = stats(SNMP, NETSTAT, SNMP6, None);
-        assert_eq!(text(&s, Selection { ipv6: false, ..Selection::default() }), out);
+        assert_eq!(
+            text(
+                &s,
+                Selection {
+                    ipv6: false,
+                    ..Selection::default()
+                }
+            ),
+            out
+        );
     }
 
     #[test]
@@ -1166,8 +1649,8 @@ mod tests {
         let mut sorted = keys.clone();
         sorted.sort_unstable();
         let mut want = vec![
-            "Ip", "Icmp", "IcmpMsg", "Tcp", "Udp", "UdpLite", "TcpExt", "IpExt", "MPTcpExt",
-            "Ip6", "Icmp6", "Udp6", "UdpLite6",
+            "Ip", "Icmp", "IcmpMsg", "Tcp", "Udp", "UdpLite", "TcpExt", "IpExt", "MPTcpExt", "Ip6",
+            "Icmp6", "Udp6", "UdpLite6",
         ];
         want.sort_unstable();
         assert_eq!(sorted, want);
@@ -1243,11 +1726,17 @@ mod tests {
         std::fs::write(net.join("snmp6"), b"Ip6InReceives 1\nIp6InDelivers x\n").expect("write");
         let e = load(&dir).expect_err("bad snmp6");
         let msg = e.to_string();
-        assert!(msg.contains("net/snmp6, line 2: bad counter value"), "{msg}");
+        assert!(
+            msg.contains("net/snmp6, line 2: bad counter value"),
+            "{msg}"
+        );
 
         std::fs::remove_file(net.join("snmp")).expect("rm");
         let e = load(&dir).expect_err("no snmp");
-        assert!(matches!(&e, StatsError::Io { path, .. } if path.ends_with("net/snmp")), "{e}");
+        assert!(
+            matches!(&e, StatsError::Io { path, .. } if path.ends_with("net/snmp")),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 
@@ -1329,11 +1818,39 @@ mod tests {
         assert_eq!(t.states.get("ESTABLISHED"), Some(&2));
         assert_eq!(t.states.get("LISTEN"), Some(&1));
         assert_eq!(t.states.get("SYN_SENT"), None);
-        assert_eq!(s.tcp_inuse, FamilyCount { total: 6, ipv4: 5, ipv6: 1 });
-        assert_eq!(s.udp, FamilyCount { total: 2, ipv4: 1, ipv6: 1 });
-        assert_eq!(s.raw, FamilyCount { total: 1, ipv4: 0, ipv6: 1 });
+        assert_eq!(
+            s.tcp_inuse,
+            FamilyCount {
+                total: 6,
+                ipv4: 5,
+                ipv6: 1
+            }
+        );
+        assert_eq!(
+            s.udp,
+            FamilyCount {
+                total: 2,
+                ipv4: 1,
+                ipv6: 1
+            }
+        );
+        assert_eq!(
+            s.raw,
+            FamilyCount {
+                total: 1,
+                ipv4: 0,
+                ipv6: 1
+            }
+        );
         assert_eq!(s.udplite, FamilyCount::default());
-        assert_eq!(s.inet, FamilyCount { total: 9, ipv4: 6, ipv6: 3 });
+        assert_eq!(
+            s.inet,
+            FamilyCount {
+                total: 9,
+                ipv4: 6,
+                ipv6: 3
+            }
+        );
 
         let mut out = Vec::new();
         render_summary(&mut out, &s).expect("renders");
