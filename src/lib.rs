@@ -14,3 +14,4 @@ pub mod names;
 pub mod procmap;
 pub mod render;
 pub mod source;
+pub mod stats;

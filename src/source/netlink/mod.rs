@@ -7,6 +7,7 @@
 //! MSG_TRUNC into a 64 KiB buffer and fail loudly if one is cut), and stray sequence numbers.
 
 pub mod parse;
+pub mod tcpinfo;
 
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST,
