@@ -15,7 +15,7 @@ Python 3 standard library only; works as non-root (then -p only sees your own pr
 Exit status: 0 ok; 1 a command failed or the population could not be built; 2 bad environment
 (missing binary, kernel limits); 3 a target FAILed (full size only: --smoke never fails on targets).
 """
-import argparse, ctypes, json, os, resource, select, shutil, signal, socket, statistics
+import argparse, contextlib, ctypes, json, os, resource, select, shutil, signal, socket, statistics
 import struct, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,11 +53,8 @@ class Population:
 
     def __init__(self, per_worker, batch):
         self.pids = []          # every child we forked; reaped only in teardown()
-        self.per_worker = per_worker
-        self.batch = batch
-        self.connections = 0
-        self.listeners = 0
-        self.idle = 0
+        self.per_worker, self.batch = per_worker, batch
+        self.connections = self.listeners = self.idle = 0
 
     def _fork(self, child_body):
         """Fork with signals blocked so a PID is always recorded before a signal can unwind."""
@@ -258,11 +255,9 @@ def run_timed(argv, timeout, gnu_time):
                 raise TimeoutError
         except BaseException as e:            # timeout or Ctrl-C: never leave the command running
             os.killpg(pid, signal.SIGKILL)    # pid is not reaped yet, so this group is still ours
-            try:                              # as subreaper we also reap time's orphaned child
-                while True:
+            with contextlib.suppress(ChildProcessError):   # as subreaper we also reap
+                while True:                                 # time's orphaned child
                     os.waitpid(-pid, 0)
-            except ChildProcessError:
-                pass
             if isinstance(e, TimeoutError):
                 return {"ok": False, "error": f"timed out after {timeout} s"}
             raise
@@ -326,15 +321,11 @@ def machine_info():
 def census():
     """TCP sockets as ss sees them, plus processes and descriptors visible in /proc."""
     out = subprocess.run(["ss", "-tan"], capture_output=True, text=True, check=True).stdout
-    procs = fds = 0
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            procs += 1
-            try:
-                fds += len(os.listdir(f"/proc/{d}/fd"))
-            except OSError:
-                pass
-    return {"tcp_sockets": max(0, len(out.splitlines()) - 1), "processes": procs, "fds": fds}
+    pids, fds = [d for d in os.listdir("/proc") if d.isdigit()], 0
+    for pid in pids:
+        with contextlib.suppress(OSError):     # exited meanwhile, or not ours to read
+            fds += len(os.listdir(f"/proc/{pid}/fd"))
+    return {"tcp_sockets": max(0, len(out.splitlines()) - 1), "processes": len(pids), "fds": fds}
 
 
 MATCHING_SS = {"rnetstat -tan": "ss -tan", "netstat -tan": "ss -tan", "ss -tan": "ss -tan"}

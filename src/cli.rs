@@ -39,8 +39,8 @@ pub struct Args {
     pub listening: bool,
 
     /// Show the PID and name of every process owning each socket
-    #[arg(short = 'p', long = "program")]
-    pub program: bool,
+    #[arg(short = 'p', long = "programs")]
+    pub programs: bool,
 
     /// Show numerical addresses, ports and users instead of resolving names
     #[arg(short = 'n', long = "numeric")]
@@ -120,6 +120,57 @@ pub struct Args {
     #[arg(long = "source", value_enum, default_value_t = SourceArg::Auto)]
     pub source: SourceArg,
 
+    /// Only sockets owned by this process (repeatable)
+    #[arg(long = "pid", value_name = "PID")]
+    pub pid: Vec<u32>,
+
+    /// Only sockets owned by a process with this exact name (comm; repeatable)
+    #[arg(long = "program", value_name = "NAME")]
+    pub program: Vec<String>,
+
+    /// Only sockets of this user, by number or name (repeatable)
+    #[arg(long = "uid", value_name = "UID|USER")]
+    pub uid: Vec<String>,
+
+    /// Show TCP internals from tcp_info on a second line: rtt, rto, mss, cwnd, windows, bytes, rates
+    #[arg(long = "info")]
+    pub info: bool,
+
+    /// Show socket memory (skmeminfo) on a second line
+    #[arg(long = "memory")]
+    pub memory: bool,
+
+    /// Show v6only, mark, cgroup path and shutdown state on a second line
+    #[arg(long = "extended")]
+    pub extended: bool,
+
+    /// Follow the listing every SECONDS (default 1) and print NEW, state changes and GONE as they happen
+    #[arg(
+        long = "watch",
+        value_name = "SECONDS",
+        num_args = 0..=1,
+        default_missing_value = "1"
+    )]
+    pub watch: Option<f64>,
+
+    /// Print socket destruction events from the kernel as they happen (needs CAP_NET_ADMIN)
+    #[arg(long = "events")]
+    pub events: bool,
+
+    /// Show per-protocol statistics from /proc/net/snmp, netstat and snmp6, like netstat -s
+    #[arg(short = 's', long = "statistics")]
+    pub statistics: bool,
+
+    /// Show totals by protocol and state, like ss -s
+    #[arg(long = "summary")]
+    pub summary: bool,
+
+    /// Filter: `state NAME`, `exclude NAME`, and expressions such as `sport = :22`,
+    /// `dport != :443`, `dst 10.0.0.0/8`, `src [::1]`, `dport > :1024`, joined with and, or, not
+    /// and parentheses (see FILTERS in the man page)
+    #[arg(value_name = "FILTER")]
+    pub filter: Vec<String>,
+
     /// Read /proc from this directory instead (for testing against a captured tree)
     #[arg(
         long = "proc-root",
@@ -133,4 +184,83 @@ pub struct Args {
 /// The clap command, for the man page generator.
 pub fn command() -> clap::Command {
     <Args as clap::CommandFactory>::command()
+}
+
+/// Options whose value is optional (`-c [SECONDS]`, `--watch [SECONDS]`) would swallow the first
+/// filter word (`rnetstat -c state established`). This rewrites such an option to carry its
+/// default explicitly when the next word is not a number, so it only takes a number.
+pub fn normalize_args<I: IntoIterator<Item = std::ffi::OsString>>(
+    args: I,
+) -> Vec<std::ffi::OsString> {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let mut out = Vec::with_capacity(args.len());
+    let is_number = |a: Option<&std::ffi::OsString>| {
+        a.and_then(|a| a.to_str())
+            .is_some_and(|a| a.parse::<f64>().is_ok())
+    };
+    let mut rest_are_positional = false;
+    for (i, a) in args.iter().enumerate() {
+        let text = a.to_str().unwrap_or("");
+        if rest_are_positional || i == 0 {
+            out.push(a.clone());
+            continue;
+        }
+        if text == "--" {
+            rest_are_positional = true;
+            out.push(a.clone());
+            continue;
+        }
+        let next_is_number = is_number(args.get(i + 1));
+        if (text == "--continuous" || text == "--watch") && !next_is_number {
+            out.push(format!("{text}=1").into());
+        } else if text.len() >= 2
+            && text.starts_with('-')
+            && !text.starts_with("--")
+            && text.ends_with('c')
+            && text[1..].bytes().all(|b| b.is_ascii_alphanumeric())
+            && !next_is_number
+        {
+            // A cluster like `-tanc`: keep the other letters, give -c its default.
+            let head = &text[..text.len() - 1];
+            if head.len() > 1 {
+                out.push(head.into());
+            }
+            out.push("--continuous=1".into());
+        } else {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(v: &[&str]) -> Vec<String> {
+        normalize_args(v.iter().map(std::ffi::OsString::from))
+            .into_iter()
+            .map(|s| s.into_string().unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn optional_values_only_take_numbers() {
+        assert_eq!(norm(&["r", "-c", "2"]), ["r", "-c", "2"]);
+        assert_eq!(
+            norm(&["r", "-c", "state", "x"]),
+            ["r", "--continuous=1", "state", "x"]
+        );
+        assert_eq!(
+            norm(&["r", "-tanc", "state"]),
+            ["r", "-tan", "--continuous=1", "state"]
+        );
+        assert_eq!(norm(&["r", "-tanc", "0.5"]), ["r", "-tanc", "0.5"]);
+        assert_eq!(norm(&["r", "--watch"]), ["r", "--watch=1"]);
+        assert_eq!(
+            norm(&["r", "--watch", "0.1", "sport", "=", ":1"]),
+            ["r", "--watch", "0.1", "sport", "=", ":1"]
+        );
+        assert_eq!(norm(&["r", "--", "-c"]), ["r", "--", "-c"]);
+    }
 }

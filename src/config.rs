@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::{Args, SourceArg};
+use crate::filter::{parse_uid, Filter, SystemTables};
 use crate::model::{Family, InetProto, State, Table};
 use crate::names::NumericMode;
 use crate::source::SourceChoice;
@@ -34,6 +35,35 @@ impl ShowMode {
     }
 }
 
+/// What one run does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// List sockets (once, or every interval with -c).
+    List,
+    /// Follow the listing and print transitions.
+    Watch(Duration),
+    /// Print socket destruction events from the kernel.
+    Events,
+    /// netstat -s.
+    Statistics,
+    /// ss -s.
+    Summary,
+}
+
+/// Which socket internals to fetch and show (each needs netlink; absent on the /proc source).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Internals {
+    pub info: bool,
+    pub memory: bool,
+    pub extended: bool,
+}
+
+impl Internals {
+    pub fn any(self) -> bool {
+        self.info || self.memory || self.extended
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputMode {
     Table,
@@ -54,6 +84,11 @@ pub struct Config {
     pub output: OutputMode,
     pub source: SourceChoice,
     pub proc_root: PathBuf,
+    pub mode: Mode,
+    pub filter: Filter,
+    pub internals: Internals,
+    /// The socket-type and family flags as given, for -s (netstat -s -t, -s -6, ...).
+    pub stats_selection: crate::stats::Selection,
 }
 
 /// A usage error found after clap's own checks.
@@ -68,19 +103,79 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+fn seconds(flag: &str, value: f64) -> Result<Duration, UsageError> {
+    if value.is_finite() && value > 0.0 && value <= 86_400.0 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(UsageError(format!(
+            "{flag} takes a number of seconds above 0 and at most 86400, not {value}"
+        )))
+    }
+}
+
+/// /etc/services and /etc/passwd, read only when a filter or --uid needs a name.
+fn system_tables() -> SystemTables {
+    SystemTables::from_text(
+        &std::fs::read("/etc/services").unwrap_or_default(),
+        &std::fs::read("/etc/passwd").unwrap_or_default(),
+    )
+}
+
 impl Config {
     pub fn from_args(a: &Args) -> Result<Config, UsageError> {
-        let continuous = match a.continuous {
-            None => None,
-            Some(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => {
-                Some(Duration::from_secs_f64(s))
-            }
-            Some(s) => {
-                return Err(UsageError(format!(
-                    "--continuous takes a number of seconds above 0 and at most 86400, not {s}"
-                )))
-            }
+        let continuous = a
+            .continuous
+            .map(|v| seconds("--continuous", v))
+            .transpose()?;
+        let watch = a.watch.map(|v| seconds("--watch", v)).transpose()?;
+        let modes = [
+            (continuous.is_some(), "-c"),
+            (watch.is_some(), "--watch"),
+            (a.events, "--events"),
+            (a.statistics, "-s"),
+            (a.summary, "--summary"),
+        ];
+        let chosen: Vec<&str> = modes.iter().filter(|m| m.0).map(|m| m.1).collect();
+        if chosen.len() > 1 {
+            return Err(UsageError(format!(
+                "{} cannot be combined",
+                chosen.join(" and ")
+            )));
+        }
+        let mode = if let Some(w) = watch {
+            Mode::Watch(w)
+        } else if a.events {
+            Mode::Events
+        } else if a.statistics {
+            Mode::Statistics
+        } else if a.summary {
+            Mode::Summary
+        } else {
+            Mode::List
         };
+        let needs_tables = !a.filter.is_empty() || !a.uid.is_empty();
+        let tables_for_names = if needs_tables {
+            Some(system_tables())
+        } else {
+            None
+        };
+        let mut filter = match &tables_for_names {
+            Some(t) if !a.filter.is_empty() => {
+                Filter::parse(&a.filter, t).map_err(|e| UsageError(e.to_string()))?
+            }
+            _ => Filter::default(),
+        };
+        for pid in &a.pid {
+            filter = filter.with_pid(*pid);
+        }
+        for name in &a.program {
+            filter = filter.with_program(name.as_bytes());
+        }
+        if let Some(t) = &tables_for_names {
+            for u in &a.uid {
+                filter = filter.with_uid(parse_uid(u, t).map_err(UsageError)?);
+            }
+        }
         let any_proto = a.tcp || a.udp || a.udplite || a.raw;
         let any_family = a.inet || a.inet6;
         let protos: Vec<InetProto> = if any_proto {
@@ -120,7 +215,7 @@ impl Config {
         Ok(Config {
             tables,
             show,
-            programs: a.program,
+            programs: a.programs,
             extend: a.extend > 0,
             timers: a.timers,
             numeric: NumericMode {
@@ -141,11 +236,39 @@ impl Config {
                 SourceArg::Proc => SourceChoice::Proc,
             },
             proc_root: a.proc_root.clone(),
+            mode,
+            filter,
+            internals: Internals {
+                info: a.info,
+                memory: a.memory,
+                extended: a.extended,
+            },
+            stats_selection: stats_selection(a),
         })
     }
 
-    /// The sock_diag state mask for `table` under this configuration.
+    /// The sock_diag state mask for `table`: the filter's `state` words when given (they
+    /// replace -a/-l, as in ss), else netstat's -a/-l/default rule.
     pub fn state_mask(&self, table: Table) -> u32 {
+        self.filter.request_mask(self.show_mask(table))
+    }
+
+    /// Whether owners must be scanned: for -p, or for --pid/--program.
+    pub fn needs_owners(&self) -> bool {
+        self.programs || self.filter.needs_owners()
+    }
+
+    /// The tables a listing actually dumps (the unix table is skipped when the filter can
+    /// never match a unix socket).
+    pub fn dumped_tables(&self) -> impl Iterator<Item = Table> + '_ {
+        self.tables
+            .iter()
+            .copied()
+            .filter(|t| *t != Table::Unix || self.filter.may_match_unix())
+    }
+
+    /// netstat's -a/-l/default state mask for `table`.
+    pub fn show_mask(&self, table: Table) -> u32 {
         // Every bit, not just the known states: unconnected unix datagram sockets and future
         // states must not be dropped by the kernel-side filter.
         let all = u32::MAX;
@@ -158,6 +281,19 @@ impl Config {
             ShowMode::Listening => server,
             ShowMode::NonListening => all & !server,
         }
+    }
+}
+
+/// netstat -s honours -t/-u/-w and -4/-6: with neither family flag it shows IPv4 only.
+fn stats_selection(a: &Args) -> crate::stats::Selection {
+    let any_proto = a.tcp || a.udp || a.raw;
+    crate::stats::Selection {
+        ipv4: a.inet || !a.inet6,
+        ipv6: a.inet6,
+        tcp: !any_proto || a.tcp,
+        udp: !any_proto || a.udp,
+        raw: !any_proto || a.raw,
+        sctp: !any_proto,
     }
 }
 

@@ -4,14 +4,18 @@
 //! fallback) → [`procmap`] owners → [`render`]. [`listing`] ties one run together; the binary
 //! adds only error and exit-status policy.
 
+pub mod cgroup;
 pub mod cli;
 pub mod config;
 pub mod escape;
+pub mod events;
 pub mod filter;
 pub mod listing;
 pub mod model;
 pub mod names;
 pub mod procmap;
 pub mod render;
+pub mod signal;
 pub mod source;
 pub mod stats;
+pub mod watch;

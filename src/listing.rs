@@ -1,14 +1,17 @@
-//! One listing, start to end: the owner scan (only with -p), each selected table from its
-//! source, each socket straight to the printer. The binary and the demo both go through here.
+//! One listing, start to end: the owner scan (only when -p or an owner filter needs it), each
+//! selected table from its source with the kernel-side filters (state mask, bytecode), the
+//! user's filter, and each passing socket straight to a [`Visitor`] — a printer, or a collector
+//! for callers that want data (`--watch`, `--summary`, the demo).
 
 use std::io;
 
+use crate::cgroup::CgroupPaths;
 use crate::config::Config;
 use crate::model::{Socket, Table};
 use crate::names::Names;
 use crate::procmap::OwnerMap;
-use crate::render::{Printer, RenderOptions, Section};
-use crate::source::{Served, SourceError, Sources};
+use crate::render::{Context, Printer, RenderOptions, Section};
+use crate::source::{Query, Served, SourceChoice, SourceError, Sources};
 
 /// What happened besides the output.
 #[derive(Debug, Default)]
@@ -47,11 +50,105 @@ impl std::error::Error for ListError {
     }
 }
 
+/// Receives a listing as it is produced.
+pub trait Visitor {
+    /// A new section (inet, unix) starts.
+    fn section(&mut self, _section: Section) -> io::Result<()> {
+        Ok(())
+    }
+    /// A socket that passed every filter.
+    fn socket(&mut self, s: &Socket, owners: Option<&OwnerMap>) -> io::Result<()>;
+}
+
+impl<W: io::Write> Visitor for Printer<'_, W> {
+    fn section(&mut self, section: Section) -> io::Result<()> {
+        Printer::section(self, section)
+    }
+    fn socket(&mut self, s: &Socket, _owners: Option<&OwnerMap>) -> io::Result<()> {
+        Printer::socket(self, s)
+    }
+}
+
+/// Collects sockets.
+impl Visitor for Vec<Socket> {
+    fn socket(&mut self, s: &Socket, _owners: Option<&OwnerMap>) -> io::Result<()> {
+        self.push(s.clone());
+        Ok(())
+    }
+}
+
 fn section_of(t: Table) -> Section {
     match t {
         Table::Inet(..) => Section::Inet,
         Table::Unix => Section::Unix,
     }
+}
+
+/// Scans owners if the configuration needs them.
+pub fn scan_owners(cfg: &Config) -> Result<Option<OwnerMap>, ListError> {
+    if cfg.needs_owners() {
+        OwnerMap::scan(&cfg.proc_root)
+            .map(Some)
+            .map_err(ListError::Scan)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Runs every selected table through `visitor`. `owners` must be given when
+/// `cfg.needs_owners()`.
+pub fn walk(
+    cfg: &Config,
+    owners: Option<&OwnerMap>,
+    visitor: &mut dyn Visitor,
+) -> Result<Outcome, ListError> {
+    let mut outcome = Outcome {
+        owners_incomplete: owners.is_some_and(OwnerMap::incomplete),
+        ..Outcome::default()
+    };
+    let mut sources = Sources::new(cfg.source, cfg.proc_root.clone());
+    let mut section = None;
+    // An owner filter can only pass sockets whose owners we know.
+    let filtering = !cfg.filter.is_empty();
+    for &table in &cfg.tables {
+        if section != Some(section_of(table)) {
+            section = Some(section_of(table));
+            visitor
+                .section(section_of(table))
+                .map_err(ListError::Output)?;
+        }
+        if table == Table::Unix && !cfg.filter.may_match_unix() {
+            continue;
+        }
+        let query = Query {
+            states: cfg.state_mask(table),
+            bytecode: match table {
+                Table::Inet(proto, _) if cfg.source != SourceChoice::Proc => {
+                    cfg.filter.inet_bytecode(proto)
+                }
+                _ => None,
+            },
+            internals: cfg.internals.any(),
+        };
+        let mut sink = |s: &Socket| {
+            if filtering {
+                let passes = match owners {
+                    Some(map) => cfg.filter.matches(s, map.owners(s.inode)),
+                    None => cfg.filter.matches(s, std::iter::empty()),
+                };
+                if !passes {
+                    return Ok(());
+                }
+            }
+            visitor.socket(s, owners)
+        };
+        match sources.list(table, &query, &mut sink) {
+            Ok(served) => outcome.served.push(served),
+            Err(SourceError::Output(e)) => return Err(ListError::Output(e)),
+            Err(e) => outcome.failures.push(e),
+        }
+    }
+    Ok(outcome)
 }
 
 /// Lists everything `cfg` selects into `out`, returning the writer and what happened.
@@ -60,74 +157,35 @@ pub fn list<W: io::Write>(
     names: &mut Names,
     out: W,
 ) -> Result<(W, Outcome), ListError> {
-    let owners = if cfg.programs {
-        Some(OwnerMap::scan(&cfg.proc_root).map_err(ListError::Scan)?)
-    } else {
-        None
+    let owners = scan_owners(cfg)?;
+    let cgroups = cfg
+        .internals
+        .extended
+        .then(|| CgroupPaths::scan(&cfg.proc_root));
+    let ctx = Context {
+        owners: if cfg.programs { owners.as_ref() } else { None },
+        cgroups: cgroups.as_ref(),
     };
-    let mut outcome = Outcome {
-        owners_incomplete: owners.as_ref().is_some_and(OwnerMap::incomplete),
-        ..Outcome::default()
-    };
-    let mut printer = Printer::new(
-        cfg.output,
-        out,
-        RenderOptions::from_config(cfg),
-        names,
-        owners.as_ref(),
-    );
+    let mut printer = Printer::new(cfg.output, out, RenderOptions::from_config(cfg), names, ctx);
     printer.begin().map_err(ListError::Output)?;
-    let mut sources = Sources::new(cfg.source, cfg.proc_root.clone());
-    let mut section = None;
-    for &table in &cfg.tables {
-        if section != Some(section_of(table)) {
-            section = Some(section_of(table));
-            printer
-                .section(section_of(table))
-                .map_err(ListError::Output)?;
-        }
-        let states = cfg.state_mask(table);
-        match sources.list(table, states, &mut |s: &Socket| printer.socket(s)) {
-            Ok(served) => outcome.served.push(served),
-            Err(SourceError::Output(e)) => return Err(ListError::Output(e)),
-            Err(e) => outcome.failures.push(e),
-        }
-    }
+    let outcome = walk(cfg, owners.as_ref(), &mut printer)?;
     let out = printer.finish().map_err(ListError::Output)?;
     Ok((out, outcome))
 }
 
-/// Every selected socket, collected: for callers that want data rather than output (the demo).
+/// Every selected socket, collected: for callers that want data rather than output.
 pub struct Snapshot {
     pub sockets: Vec<Socket>,
-    /// Present when `cfg.programs` was set.
+    /// Present when owners were needed (`-p`, `--pid`, `--program`).
     pub owners: Option<OwnerMap>,
     pub outcome: Outcome,
 }
 
 /// Collects everything `cfg` selects.
 pub fn snapshot(cfg: &Config) -> Result<Snapshot, ListError> {
-    let owners = if cfg.programs {
-        Some(OwnerMap::scan(&cfg.proc_root).map_err(ListError::Scan)?)
-    } else {
-        None
-    };
-    let mut outcome = Outcome {
-        owners_incomplete: owners.as_ref().is_some_and(OwnerMap::incomplete),
-        ..Outcome::default()
-    };
+    let owners = scan_owners(cfg)?;
     let mut sockets = Vec::new();
-    let mut sources = Sources::new(cfg.source, cfg.proc_root.clone());
-    for &table in &cfg.tables {
-        let mut sink = |s: &Socket| {
-            sockets.push(s.clone());
-            Ok(())
-        };
-        match sources.list(table, cfg.state_mask(table), &mut sink) {
-            Ok(served) => outcome.served.push(served),
-            Err(e) => outcome.failures.push(e),
-        }
-    }
+    let outcome = walk(cfg, owners.as_ref(), &mut sockets)?;
     Ok(Snapshot {
         sockets,
         owners,

@@ -1,15 +1,17 @@
-//! The `rnetstat` binary: arguments → configuration → listing, plus the policy only a binary
-//! has: what goes to stderr, exit status, and ending quietly on a closed pipe.
+//! The `rnetstat` binary: arguments → configuration → one of the run modes, plus the policy only
+//! a binary has: what goes to stderr, exit status, and ending quietly on a closed pipe.
 //!
-//! Exit status: 0 success, 1 a runtime error (some table could not be listed), 2 a usage error.
+//! Exit status: 0 success, 1 a runtime error (some table could not be listed, /proc unreadable),
+//! 2 a usage error (including a malformed filter).
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Parser;
 
-use rnetstat::cli::Args;
-use rnetstat::config::Config;
+use rnetstat::cli::{normalize_args, Args};
+use rnetstat::config::{Config, Mode, OutputMode, ShowMode};
 use rnetstat::listing::{self, ListError, Outcome};
 use rnetstat::names::{Names, DEFAULT_LOOKUP_BUDGET};
 use rnetstat::source::SourceKind;
@@ -23,7 +25,7 @@ const HIDDEN_OWNERS_HINT: &str =
 will not be shown, you would have to be root to see it all.)";
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let args = match Args::try_parse_from(normalize_args(std::env::args_os())) {
         Ok(a) => a,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
@@ -38,36 +40,92 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    rnetstat::signal::install();
     match run(&cfg) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(EXIT_RUNTIME),
-        Err(ListError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("rnetstat: {e}");
+            eprintln!("rnetstat: {e:#}");
             ExitCode::from(EXIT_RUNTIME)
         }
     }
 }
 
-/// Runs the listing once, or forever with -c. `Ok(false)` when some table failed.
-fn run(cfg: &Config) -> Result<bool, ListError> {
+/// A closed pipe (`rnetstat | head`) is how a reader says it has enough: not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || matches!(c.downcast_ref::<ListError>(), Some(ListError::Output(io)) if io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Runs the chosen mode. `Ok(false)` when some table failed but output was still produced.
+fn run(cfg: &Config) -> anyhow::Result<bool> {
     let mut names = Names::new(cfg.numeric, DEFAULT_LOOKUP_BUDGET);
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-    let mut hinted = false;
-    let mut lookup_note = false;
-    loop {
-        let (w, outcome) = listing::list(cfg, &mut names, out)?;
-        out = w;
-        out.flush().map_err(ListError::Output)?;
-        let ok = report(cfg, &outcome, &mut hinted);
-        if names.lookups_timed_out && !lookup_note {
-            lookup_note = true;
-            eprintln!("rnetstat: host name lookups ran out of time; the rest are shown as numbers (use -n)");
+    let ok = match cfg.mode {
+        Mode::List => list(cfg, &mut names, out)?,
+        Mode::Watch(interval) => {
+            rnetstat::watch::run(cfg, interval, &mut names, out)?;
+            true
         }
+        Mode::Events => {
+            rnetstat::events::run(cfg, &mut names, out)?;
+            true
+        }
+        Mode::Statistics => {
+            let stats = rnetstat::stats::load(&cfg.proc_root)?;
+            match cfg.output {
+                OutputMode::Table => {
+                    rnetstat::stats::render(&mut out, &stats, &cfg.stats_selection)?
+                }
+                OutputMode::Json => {
+                    rnetstat::stats::render_json(&mut out, &stats, &cfg.stats_selection)?
+                }
+            }
+            out.flush()?;
+            true
+        }
+        Mode::Summary => {
+            // Totals count every socket, listening or not.
+            let all = Config {
+                show: ShowMode::All,
+                programs: false,
+                ..cfg.clone()
+            };
+            let snap = listing::snapshot(&all)?;
+            let summary = rnetstat::stats::summarize(&snap.sockets);
+            match cfg.output {
+                OutputMode::Table => rnetstat::stats::render_summary(&mut out, &summary)?,
+                OutputMode::Json => rnetstat::stats::render_summary_json(&mut out, &summary)?,
+            }
+            out.flush()?;
+            let mut hinted = false;
+            report(cfg, &snap.outcome, &mut hinted)
+        }
+    };
+    if names.lookups_timed_out {
+        eprintln!(
+            "rnetstat: host name lookups ran out of time; the rest are shown as numbers (use -n)"
+        );
+    }
+    Ok(ok)
+}
+
+/// The listing, once or every interval with -c.
+fn list<W: Write>(cfg: &Config, names: &mut Names, mut out: W) -> anyhow::Result<bool> {
+    let mut hinted = false;
+    loop {
+        let (w, outcome) = listing::list(cfg, names, out)?;
+        out = w;
+        out.flush().context("cannot write output")?;
+        let ok = report(cfg, &outcome, &mut hinted);
         match cfg.continuous {
-            None => return Ok(ok),
-            Some(interval) => std::thread::sleep(interval),
+            Some(interval) if rnetstat::signal::sleep(interval) => {}
+            _ => return Ok(ok),
         }
     }
 }
@@ -106,7 +164,7 @@ fn report(cfg: &Config, outcome: &Outcome, hinted: &mut bool) -> bool {
     for f in &outcome.failures {
         let _ = writeln!(err, "rnetstat: {f}");
     }
-    if outcome.owners_incomplete && !*hinted && cfg.output == rnetstat::config::OutputMode::Table {
+    if outcome.owners_incomplete && cfg.programs && !*hinted && cfg.output == OutputMode::Table {
         *hinted = true;
         let _ = writeln!(err, "{HIDDEN_OWNERS_HINT}");
     }

@@ -321,6 +321,10 @@ pub struct InetInfo {
     pub remote: Endpoint,
     /// Pending timer; `None` when the source did not report one.
     pub timer: Option<Timer>,
+    /// tcp_info, memory and the other sock_diag extensions, when asked for (`--info`,
+    /// `--memory`, `--extended`) and served by netlink; `None` otherwise. Their decoded form
+    /// lives with their decoder.
+    pub internals: Option<Box<crate::source::netlink::tcpinfo::Extensions>>,
 }
 
 /// What only unix sockets have.

@@ -1384,6 +1384,7 @@ mod tests {
             uid: Some(0),
             inode,
             detail: crate::model::Detail::Inet(crate::model::InetInfo {
+                internals: None,
                 proto,
                 family,
                 local: addr,

@@ -11,7 +11,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use rnetstat::filter::bytecode::INET_DIAG_REQ_BYTECODE;
 use rnetstat::filter::{Filter, NoLookup};
 use rnetstat::model::{Family, InetProto, Socket, Table};
-use rnetstat::source::{SourceChoice, Sources};
+use rnetstat::source::{Query, SourceChoice, Sources};
 
 type Key = (u8, SocketAddr, SocketAddr);
 
@@ -214,7 +214,10 @@ fn kernel_bytecode_selects_exactly_what_the_evaluator_selects() {
         Sources::new(SourceChoice::Netlink, "/proc".into())
             .list(
                 Table::Inet(InetProto::Tcp, family),
-                states,
+                &Query {
+                    states,
+                    ..Query::default()
+                },
                 &mut |s: &Socket| {
                     all.push(s.clone());
                     Ok(())

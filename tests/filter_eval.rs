@@ -11,7 +11,7 @@ use rnetstat::config::Config;
 use rnetstat::filter::{parse_uid, Filter, NoLookup, SystemTables};
 use rnetstat::listing::{snapshot, Snapshot};
 use rnetstat::model::{Family, InetProto, Socket, State, Table};
-use rnetstat::source::{SourceChoice, Sources};
+use rnetstat::source::{Query, SourceChoice, Sources};
 
 /// A listener on 127.0.0.1:0, a client connected to it and the accepted server side.
 struct Trio {
@@ -173,7 +173,10 @@ fn the_state_mask_goes_to_the_kernel_with_the_same_result() {
         sources
             .list(
                 Table::Inet(InetProto::Tcp, Family::V4),
-                mask,
+                &Query {
+                    states: mask,
+                    ..Query::default()
+                },
                 &mut |s: &Socket| {
                     got.push(s.clone());
                     Ok(())

@@ -201,7 +201,11 @@ fn all_sockets(proc_root: &Path) -> Vec<rnetstat::model::Socket> {
             out.push(s.clone());
             Ok(())
         };
-        src.list(t, !0, &mut sink).expect("table lists");
+        let all = rnetstat::source::Query {
+            states: !0,
+            ..Default::default()
+        };
+        src.list(t, &all, &mut sink).expect("table lists");
     }
     out
 }

@@ -34,6 +34,7 @@ fn inet(proto: InetProto, state: State, local: &str, remote: &str) -> Socket {
         uid: Some(1000),
         inode: 4242,
         detail: Detail::Inet(InetInfo {
+            internals: None,
             proto,
             family: if local.is_ipv4() {
                 Family::V4

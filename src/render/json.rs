@@ -8,13 +8,13 @@ use std::io;
 
 use serde::Serialize;
 
-use super::RenderOptions;
+use super::{Context, RenderOptions};
 use crate::model::{Detail, InetProto, Socket, State, Table};
 use crate::names::Names;
-use crate::procmap::OwnerMap;
+use crate::source::netlink::tcpinfo::{Shutdown, SkMemInfo, TcpInfo};
 
 #[derive(Serialize)]
-struct JsonSocket {
+struct JsonSocket<'a> {
     proto: &'static str,
     state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,6 +37,27 @@ struct JsonSocket {
     user: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     timer: Option<Option<JsonTimer>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<Option<JsonInfo<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory: Option<Option<&'a SkMemInfo>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    v6only: Option<Option<bool>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mark: Option<Option<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cgroup: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shutdown: Option<Option<Shutdown>>,
+}
+
+/// `--info`: the tcp_info fields the kernel sent, plus the congestion algorithm.
+#[derive(Serialize)]
+struct JsonInfo<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    congestion: Option<&'a str>,
+    #[serde(flatten)]
+    tcp: Option<&'a TcpInfo>,
 }
 
 #[derive(Serialize)]
@@ -78,22 +99,17 @@ pub struct JsonWriter<'a, W: io::Write> {
     out: W,
     opts: RenderOptions,
     names: &'a mut Names,
-    owners: Option<&'a OwnerMap>,
+    ctx: Context<'a>,
     first: bool,
 }
 
 impl<'a, W: io::Write> JsonWriter<'a, W> {
-    pub fn new(
-        out: W,
-        opts: RenderOptions,
-        names: &'a mut Names,
-        owners: Option<&'a OwnerMap>,
-    ) -> Self {
+    pub fn new(out: W, opts: RenderOptions, names: &'a mut Names, ctx: Context<'a>) -> Self {
         JsonWriter {
             out,
             opts,
             names,
-            owners,
+            ctx,
             first: true,
         }
     }
@@ -104,6 +120,41 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
     }
 
     pub fn socket(&mut self, s: &Socket) -> io::Result<()> {
+        if !self.first {
+            self.out.write_all(b",")?;
+        }
+        self.first = false;
+        self.write_object(s)
+    }
+
+    /// One line of `--watch --json`: `{"time":…,"event":…,["from":…,"to":…,]"socket":{…}}`.
+    pub fn event(&mut self, ev: &crate::watch::Event<'_>) -> io::Result<()> {
+        #[derive(Serialize)]
+        struct Head<'e> {
+            time: &'e str,
+            event: &'e str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            from: Option<&'e str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            to: Option<&'e str>,
+        }
+        let table = ev.socket.table();
+        let head = Head {
+            time: ev.time,
+            event: ev.kind.json_name(),
+            from: ev.from.map(|st| state_name(table, st)),
+            to: ev.from.map(|_| state_name(table, ev.socket.state)),
+        };
+        let mut text = serde_json::to_vec(&head).map_err(io::Error::from)?;
+        text.pop(); // the closing brace: the socket goes inside
+        self.out.write_all(&text)?;
+        self.out.write_all(b",\"socket\":")?;
+        self.write_object(ev.socket)?;
+        self.out.write_all(b"}\n")?;
+        self.out.flush()
+    }
+
+    fn write_object(&mut self, s: &Socket) -> io::Result<()> {
         let table = s.table();
         let mut j = JsonSocket {
             proto: match table {
@@ -123,7 +174,37 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
             peer_inode: None,
             user: None,
             timer: None,
+            info: None,
+            memory: None,
+            v6only: None,
+            mark: None,
+            cgroup: None,
+            shutdown: None,
         };
+        let x = s.inet().and_then(|i| i.internals.as_deref());
+        let int = self.opts.internals;
+        if int.info {
+            j.info = Some(x.and_then(|x| {
+                (x.info.is_some() || x.cong.is_some()).then_some(JsonInfo {
+                    congestion: x.cong.as_deref(),
+                    tcp: x.info.as_ref(),
+                })
+            }));
+        }
+        if int.memory {
+            j.memory = Some(x.and_then(|x| x.skmeminfo.as_ref()));
+        }
+        if int.extended {
+            j.v6only = Some(x.and_then(|x| x.v6only));
+            j.mark = Some(x.and_then(|x| x.mark));
+            j.cgroup = Some(x.and_then(|x| x.cgroup_id).and_then(|id| {
+                self.ctx
+                    .cgroups
+                    .and_then(|c| c.path(id))
+                    .map(str::to_string)
+            }));
+            j.shutdown = Some(x.and_then(|x| x.shutdown));
+        }
         match &s.detail {
             Detail::Inet(i) => {
                 j.local = Some(self.endpoint(i.local, i.proto));
@@ -152,7 +233,8 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
         }
         if self.opts.programs {
             j.processes = Some(
-                self.owners
+                self.ctx
+                    .owners
                     .map(|m| {
                         m.owners(s.inode)
                             .map(|o| JsonProcess {
@@ -171,11 +253,12 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
                     .and_then(|uid| self.names.user(uid).map(str::to_string)),
             );
         }
-        if !self.first {
-            self.out.write_all(b",")?;
-        }
-        self.first = false;
         serde_json::to_writer(&mut self.out, &j).map_err(io::Error::from)
+    }
+
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
     }
 
     pub fn finish(mut self) -> io::Result<W> {

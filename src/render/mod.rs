@@ -6,7 +6,8 @@ pub mod table;
 
 use std::io;
 
-use crate::config::{Config, OutputMode, ShowMode};
+use crate::cgroup::CgroupPaths;
+use crate::config::{Config, Internals, OutputMode, ShowMode};
 use crate::model::Socket;
 use crate::names::Names;
 use crate::procmap::OwnerMap;
@@ -24,6 +25,16 @@ pub struct RenderOptions {
     pub programs: bool,
     pub extend: bool,
     pub timers: bool,
+    pub internals: Internals,
+}
+
+/// Data gathered before rendering that rows are looked up in.
+#[derive(Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// Owners, when -p shows them.
+    pub owners: Option<&'a OwnerMap>,
+    /// cgroup paths, when --extended shows them.
+    pub cgroups: Option<&'a CgroupPaths>,
 }
 
 impl RenderOptions {
@@ -33,6 +44,7 @@ impl RenderOptions {
             programs: c.programs,
             extend: c.extend,
             timers: c.timers,
+            internals: c.internals,
         }
     }
 }
@@ -49,11 +61,11 @@ impl<'a, W: io::Write> Printer<'a, W> {
         out: W,
         opts: RenderOptions,
         names: &'a mut Names,
-        owners: Option<&'a OwnerMap>,
+        ctx: Context<'a>,
     ) -> Printer<'a, W> {
         match mode {
-            OutputMode::Table => Printer::Table(table::TableWriter::new(out, opts, names, owners)),
-            OutputMode::Json => Printer::Json(json::JsonWriter::new(out, opts, names, owners)),
+            OutputMode::Table => Printer::Table(table::TableWriter::new(out, opts, names, ctx)),
+            OutputMode::Json => Printer::Json(json::JsonWriter::new(out, opts, names, ctx)),
         }
     }
 
@@ -75,6 +87,22 @@ impl<'a, W: io::Write> Printer<'a, W> {
         match self {
             Printer::Table(t) => t.socket(s),
             Printer::Json(j) => j.socket(s),
+        }
+    }
+
+    /// One `--watch` event line.
+    pub fn event(&mut self, ev: &crate::watch::Event<'_>) -> io::Result<()> {
+        match self {
+            Printer::Table(t) => t.event(ev),
+            Printer::Json(j) => j.event(ev),
+        }
+    }
+
+    /// Flushes and hands back the writer without ending a listing (for event streams).
+    pub fn into_inner(self) -> io::Result<W> {
+        match self {
+            Printer::Table(t) => t.into_inner(),
+            Printer::Json(j) => j.into_inner(),
         }
     }
 

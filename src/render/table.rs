@@ -6,34 +6,30 @@ use std::fmt::Write as _;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
-use super::{RenderOptions, Section};
+use super::{Context, RenderOptions, Section};
 use crate::escape::escape_into;
 use crate::model::{Detail, InetInfo, InetProto, Socket, State, UnixInfo};
 use crate::names::Names;
 use crate::procmap::OwnerMap;
+use crate::source::netlink::tcpinfo::Extensions;
 
 pub struct TableWriter<'a, W: io::Write> {
     out: W,
     opts: RenderOptions,
     names: &'a mut Names,
-    owners: Option<&'a OwnerMap>,
+    ctx: Context<'a>,
     /// Reused per row so rendering allocates nothing in the steady state.
     line: String,
     cell: String,
 }
 
 impl<'a, W: io::Write> TableWriter<'a, W> {
-    pub fn new(
-        out: W,
-        opts: RenderOptions,
-        names: &'a mut Names,
-        owners: Option<&'a OwnerMap>,
-    ) -> Self {
+    pub fn new(out: W, opts: RenderOptions, names: &'a mut Names, ctx: Context<'a>) -> Self {
         TableWriter {
             out,
             opts,
             names,
-            owners,
+            ctx,
             line: String::with_capacity(256),
             cell: String::with_capacity(64),
         }
@@ -82,6 +78,34 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
         self.out.write_all(self.line.as_bytes())
     }
 
+    /// One line of `--watch`: time, event, then the socket's row (and `FROM -> TO` for a state
+    /// change), flushed at once so a pipe sees it as it happens.
+    pub fn event(&mut self, ev: &crate::watch::Event<'_>) -> io::Result<()> {
+        self.line.clear();
+        let _ = write!(self.line, "{} {:<6} ", ev.time, ev.kind.table_name());
+        match &ev.socket.detail {
+            Detail::Inet(i) => self.inet_row(ev.socket, i),
+            Detail::Unix(u) => self.unix_row(ev.socket, u),
+        }
+        if let Some(from) = ev.from {
+            let table = ev.socket.table();
+            let _ = write!(
+                self.line,
+                " ({} -> {})",
+                super::json::state_name(table, from),
+                super::json::state_name(table, ev.socket.state)
+            );
+        }
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())?;
+        self.out.flush()
+    }
+
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)
@@ -123,7 +147,7 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
         }
         if self.opts.programs {
             self.cell.clear();
-            owners_cell(&mut self.cell, self.owners, s.inode);
+            owners_cell(&mut self.cell, self.ctx.owners, s.inode);
             let _ = write!(self.line, " {:<20}", self.cell);
         }
         if self.opts.timers {
@@ -141,6 +165,15 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
                     );
                 }
                 None => self.line.push('-'),
+            }
+        }
+        if let Some(x) = &i.internals {
+            let start = self.line.len();
+            self.line.push_str("\n\t");
+            let before = self.line.len();
+            internals_line(&mut self.line, x, &self.opts, self.ctx);
+            if self.line.len() == before {
+                self.line.truncate(start); // nothing to say for this socket
             }
         }
     }
@@ -173,11 +206,128 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
         );
         if self.opts.programs {
             self.cell.clear();
-            owners_cell(&mut self.cell, self.owners, s.inode);
+            owners_cell(&mut self.cell, self.ctx.owners, s.inode);
             let _ = write!(self.line, "{:<20} ", self.cell);
         }
         if let Some(name) = &u.name {
             escape_into(&mut self.line, &name.display_bytes());
+        }
+    }
+}
+
+/// ss's second line: tcp_info (`--info`), skmem (`--memory`), v6only, mark, cgroup and shutdown
+/// (`--extended`), each figure only when the kernel sent it.
+fn internals_line(line: &mut String, x: &Extensions, opts: &RenderOptions, ctx: Context<'_>) {
+    let mut sep = "";
+    let mut put = |line: &mut String, args: std::fmt::Arguments<'_>| {
+        line.push_str(sep);
+        let _ = line.write_fmt(args);
+        sep = " ";
+    };
+    if opts.internals.info {
+        if let Some(c) = &x.cong {
+            put(line, format_args!("{c}"));
+        }
+        if let Some(t) = &x.info {
+            let ms = |us: u32| f64::from(us) / 1000.0;
+            if let (Some(s), Some(r)) = (t.snd_wscale, t.rcv_wscale) {
+                put(line, format_args!("wscale:{s},{r}"));
+            }
+            if let Some(v) = t.rto {
+                put(line, format_args!("rto:{}", ms(v)));
+            }
+            if let (Some(r), Some(v)) = (t.rtt, t.rttvar) {
+                put(line, format_args!("rtt:{}/{}", ms(r), ms(v)));
+            }
+            if let Some(v) = t.ato {
+                put(line, format_args!("ato:{}", ms(v)));
+            }
+            let counters: [(&str, Option<u64>); 18] = [
+                ("mss", t.snd_mss.map(u64::from)),
+                ("pmtu", t.pmtu.map(u64::from)),
+                ("rcvmss", t.rcv_mss.map(u64::from)),
+                ("advmss", t.advmss.map(u64::from)),
+                ("cwnd", t.snd_cwnd.map(u64::from)),
+                ("ssthresh", t.snd_ssthresh.map(u64::from)),
+                ("bytes_sent", t.bytes_sent),
+                ("bytes_acked", t.bytes_acked),
+                ("bytes_received", t.bytes_received),
+                ("segs_out", t.segs_out.map(u64::from)),
+                ("segs_in", t.segs_in.map(u64::from)),
+                ("unacked", t.unacked.map(u64::from)),
+                ("retrans", t.total_retrans.map(u64::from)),
+                ("lost", t.lost.map(u64::from)),
+                ("rcv_space", t.rcv_space.map(u64::from)),
+                ("rcv_ssthresh", t.rcv_ssthresh.map(u64::from)),
+                ("snd_wnd", t.snd_wnd.map(u64::from)),
+                ("rcv_wnd", t.rcv_wnd.map(u64::from)),
+            ];
+            for (name, v) in counters {
+                if let Some(v) = v {
+                    put(line, format_args!("{name}:{v}"));
+                }
+            }
+            if let Some(v) = t.pacing_rate.filter(|r| *r != u64::MAX) {
+                put(line, format_args!("pacing_rate:{}bps", v.saturating_mul(8)));
+            }
+            if let Some(v) = t.delivery_rate {
+                put(
+                    line,
+                    format_args!("delivery_rate:{}bps", v.saturating_mul(8)),
+                );
+            }
+            for (name, us) in [
+                ("busy", t.busy_time),
+                ("rwnd_limited", t.rwnd_limited),
+                ("sndbuf_limited", t.sndbuf_limited),
+            ] {
+                if let Some(us) = us {
+                    put(line, format_args!("{name}:{}ms", us / 1000));
+                }
+            }
+            if let Some(v) = t.min_rtt {
+                put(line, format_args!("minrtt:{}", ms(v)));
+            }
+        }
+    }
+    if opts.internals.memory {
+        if let Some(m) = &x.skmeminfo {
+            let f = |v: Option<u32>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+            put(
+                line,
+                format_args!(
+                    "skmem:(r{},rb{},t{},tb{},f{},w{},o{},bl{},d{})",
+                    f(m.rmem_alloc),
+                    f(m.rcvbuf),
+                    f(m.wmem_alloc),
+                    f(m.sndbuf),
+                    f(m.fwd_alloc),
+                    f(m.wmem_queued),
+                    f(m.optmem),
+                    f(m.backlog),
+                    f(m.drops)
+                ),
+            );
+        }
+    }
+    if opts.internals.extended {
+        if let Some(v) = x.v6only {
+            put(line, format_args!("v6only:{}", u8::from(v)));
+        }
+        if let Some(m) = x.mark {
+            put(line, format_args!("mark:{m:#x}"));
+        }
+        if let Some(id) = x.cgroup_id {
+            match ctx.cgroups.and_then(|c| c.path(id)) {
+                Some(p) => put(
+                    line,
+                    format_args!("cgroup:{}", crate::escape::escape(p.as_bytes())),
+                ),
+                None => put(line, format_args!("cgroup_id:{id}")),
+            }
+        }
+        if let Some(s) = x.shutdown {
+            put(line, format_args!("shutdown:{}", s.arrow()));
         }
     }
 }

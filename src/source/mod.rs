@@ -59,6 +59,18 @@ impl Served {
     }
 }
 
+/// What to ask a source for, beyond the table.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// sock_diag state bit mask; sockets in other states are not listed.
+    pub states: u32,
+    /// INET_DIAG bytecode for the kernel to filter inet dumps with (netlink only; callers still
+    /// apply their own filter, which is the reference).
+    pub bytecode: Option<Vec<u8>>,
+    /// Ask netlink for tcp_info, memory and the other extensions of inet sockets.
+    pub internals: bool,
+}
+
 /// Lists tables one after another with the chosen source, reusing one netlink socket.
 pub struct Sources {
     choice: SourceChoice,
@@ -75,20 +87,20 @@ impl Sources {
         }
     }
 
-    /// Lists `table`, calling `sink` for each socket whose state bit is set in `states`.
+    /// Lists `table`, calling `sink` for each socket whose state bit is set in `query.states`.
     pub fn list(
         &mut self,
         table: Table,
-        states: u32,
+        query: &Query,
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
     ) -> Result<Served, SourceError> {
         if self.choice == SourceChoice::Proc {
-            return procnet::dump(&self.proc_root, table, states, sink);
+            return procnet::dump(&self.proc_root, table, query.states, sink);
         }
-        let attempt = self.netlink_dump(table, states, sink);
+        let attempt = self.netlink_dump(table, query, sink);
         match attempt {
             Err(e) if self.choice == SourceChoice::Auto && e.wants_fallback() => {
-                let mut served = procnet::dump(&self.proc_root, table, states, sink)?;
+                let mut served = procnet::dump(&self.proc_root, table, query.states, sink)?;
                 served.fallback_reason = Some(e.to_string());
                 Ok(served)
             }
@@ -99,14 +111,14 @@ impl Sources {
     fn netlink_dump(
         &mut self,
         table: Table,
-        states: u32,
+        query: &Query,
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
     ) -> Result<Served, SourceError> {
         let nl = match &mut self.netlink {
             Some(nl) => nl,
             slot => slot.insert(netlink::Netlink::open(table)?),
         };
-        let result = nl.dump(table, states, sink);
+        let result = nl.dump(table, query, sink);
         if result.is_err() {
             // After an error the socket may hold the rest of a dump: never reuse it.
             self.netlink = None;

@@ -19,7 +19,7 @@ use netlink_packet_sock_diag::{
 };
 use netlink_sys::{protocols::NETLINK_SOCK_DIAG, Socket as NlSocket};
 
-use super::{Served, SourceError, SourceKind};
+use super::{Query, Served, SourceError, SourceKind};
 use crate::model::{Family, InetProto, Socket, Table};
 
 /// `UDIAG_SHOW_UID`, missing from the crate's `ShowFlags`.
@@ -71,10 +71,13 @@ impl Netlink {
         })
     }
 
+    /// Sends a dump request; `bytecode`, when given, follows the request as an
+    /// INET_DIAG_REQ_BYTECODE attribute.
     fn request(
         &mut self,
         msg: SockDiagMessage,
         patch: impl FnOnce(&mut [u8]),
+        bytecode: Option<&[u8]>,
     ) -> Result<u32, std::io::Error> {
         self.seq = self.seq.wrapping_add(1);
         let mut header = NetlinkHeader::default();
@@ -85,17 +88,34 @@ impl Netlink {
         let mut bytes = vec![0u8; packet.buffer_len()];
         packet.serialize(&mut bytes);
         patch(&mut bytes[parse::NLMSG_HDRLEN..]);
+        if let Some(code) = bytecode {
+            let attr_len = 4 + code.len();
+            let (Ok(rta_len), Ok(total)) = (
+                u16::try_from(attr_len),
+                u32::try_from(bytes.len() + attr_len.div_ceil(4) * 4),
+            ) else {
+                return Err(std::io::Error::other("filter bytecode too long"));
+            };
+            bytes.extend_from_slice(&rta_len.to_ne_bytes()); // rta_len
+            bytes.extend_from_slice(&crate::filter::bytecode::INET_DIAG_REQ_BYTECODE.to_ne_bytes());
+            bytes.extend_from_slice(code);
+            bytes.resize(total as usize, 0);
+            bytes[..4].copy_from_slice(&total.to_ne_bytes()); // nlmsg_len
+        }
         self.sock.send(&bytes, 0)?;
         Ok(self.seq)
     }
 
-    /// Dumps `table`, calling `sink` for every socket whose state bit is in `states`.
+    /// Dumps `table`, calling `sink` for every socket whose state bit is in `query.states`.
     pub fn dump(
         &mut self,
         table: Table,
-        states: u32,
+        query: &Query,
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
     ) -> Result<Served, SourceError> {
+        let states = query.states;
+        // tcp_info and friends only make sense for TCP (MPTCP sends another struct).
+        let internals = query.internals && matches!(table, Table::Inet(InetProto::Tcp, _));
         let send_err = |e: std::io::Error| classify(table, io_errno(&e));
         let seq = match table {
             Table::Inet(proto, family) => {
@@ -112,13 +132,22 @@ impl Netlink {
                         Family::V6 => SocketId::new_v6(),
                     },
                 };
-                req.extensions = ExtensionFlags::empty();
-                self.request(SockDiagMessage::InetRequest(req), |payload| {
-                    if proto == InetProto::Raw {
-                        // `sdiag_raw_protocol` lives in the pad byte: ask for every raw protocol.
-                        payload[3] = libc::IPPROTO_RAW as u8;
-                    }
-                })
+                if internals {
+                    req.extensions = ExtensionFlags::INFO
+                        | ExtensionFlags::CONG
+                        | ExtensionFlags::SKMEMINFO
+                        | ExtensionFlags::SHUTDOWN;
+                }
+                self.request(
+                    SockDiagMessage::InetRequest(req),
+                    |payload| {
+                        if proto == InetProto::Raw {
+                            // `sdiag_raw_protocol` lives in the pad byte: every raw protocol.
+                            payload[3] = libc::IPPROTO_RAW as u8;
+                        }
+                    },
+                    query.bytecode.as_deref(),
+                )
             }
             Table::Unix => {
                 let req = UnixRequest {
@@ -131,7 +160,7 @@ impl Netlink {
                     ),
                     cookie: [0xff; 8],
                 };
-                self.request(SockDiagMessage::UnixRequest(req), |_| {})
+                self.request(SockDiagMessage::UnixRequest(req), |_| {}, None)
             }
         }
         .map_err(send_err)?;
@@ -191,7 +220,7 @@ impl Netlink {
                     }
                     parse::SOCK_DIAG_BY_FAMILY => {
                         let rec = match table {
-                            Table::Inet(proto, _) => parse::inet(msg.payload, proto),
+                            Table::Inet(proto, _) => parse::inet(msg.payload, proto, internals),
                             Table::Unix => parse::unix(msg.payload),
                         };
                         match rec {

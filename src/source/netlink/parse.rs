@@ -134,8 +134,9 @@ fn ip(bytes: &[u8], family: Family) -> Option<IpAddr> {
     })
 }
 
-/// Decodes the payload of one SOCK_DIAG_BY_FAMILY message for an inet table.
-pub fn inet(payload: &[u8], proto: InetProto) -> Result<Socket, DecodeError> {
+/// Decodes the payload of one SOCK_DIAG_BY_FAMILY message for an inet table; with
+/// `internals`, also the extension attributes (tcp_info, skmeminfo, ...).
+pub fn inet(payload: &[u8], proto: InetProto, internals: bool) -> Result<Socket, DecodeError> {
     if payload.len() < INET_DIAG_MSG_LEN {
         return err(format!(
             "inet_diag_msg is {} bytes, expected at least {INET_DIAG_MSG_LEN}",
@@ -195,6 +196,11 @@ pub fn inet(payload: &[u8], proto: InetProto) -> Result<Socket, DecodeError> {
             local: SocketAddr::new(src, sport),
             remote: SocketAddr::new(dst, dport),
             timer: Some(timer),
+            internals: internals.then(|| {
+                Box::new(super::tcpinfo::extensions(attributes(
+                    &payload[INET_DIAG_MSG_LEN..],
+                )))
+            }),
         }),
     })
 }
@@ -301,7 +307,7 @@ mod tests {
 
     #[test]
     fn inet_message_decodes_every_field() {
-        let s = inet(&inet_v4_established(), InetProto::Tcp).expect("decodes");
+        let s = inet(&inet_v4_established(), InetProto::Tcp, false).expect("decodes");
         assert_eq!(s.state, State::Established);
         assert_eq!(
             (s.recv_q, s.send_q, s.uid, s.inode),
@@ -321,7 +327,7 @@ mod tests {
     fn tcp_listener_send_q_is_zero_like_proc() {
         let mut m = inet_v4_established();
         m[1] = 10; // TCP_LISTEN; wqueue (9) is the backlog limit
-        let s = inet(&m, InetProto::Tcp).expect("decodes");
+        let s = inet(&m, InetProto::Tcp, false).expect("decodes");
         assert_eq!(s.send_q, Some(0));
     }
 
@@ -329,7 +335,7 @@ mod tests {
     fn short_inet_message_is_an_error() {
         let m = inet_v4_established();
         for n in [0, 1, 40, INET_DIAG_MSG_LEN - 1] {
-            assert!(inet(&m[..n], InetProto::Tcp).is_err());
+            assert!(inet(&m[..n], InetProto::Tcp, false).is_err());
         }
     }
 

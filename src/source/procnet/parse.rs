@@ -133,6 +133,7 @@ pub fn inet_line(
             local,
             remote,
             timer: Some(timer),
+            internals: None,
         }),
     })
 }

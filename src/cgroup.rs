@@ -1,0 +1,101 @@
+//! cgroup id → cgroup path, for `--extended`.
+//!
+//! sock_diag reports a socket's cgroup v2 id; the id is the inode number of the cgroup's
+//! directory on the cgroup2 filesystem, so one walk of that mount gives every path (as ss does).
+//! Nothing here is needed unless `--extended` asks for cgroup paths.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// At most this many cgroups are walked (a runaway hierarchy cannot stall a listing).
+const MAX_CGROUPS: usize = 200_000;
+
+#[derive(Debug, Default)]
+pub struct CgroupPaths {
+    by_id: HashMap<u64, String>,
+}
+
+impl CgroupPaths {
+    /// Walks the cgroup2 mount named in `<proc_root>/self/mountinfo`; empty when there is none.
+    pub fn scan(proc_root: &Path) -> CgroupPaths {
+        let mut paths = CgroupPaths::default();
+        let Some(root) = std::fs::read(proc_root.join("self/mountinfo"))
+            .ok()
+            .and_then(|t| cgroup2_mount(&t))
+        else {
+            return paths;
+        };
+        let mut stack = vec![(root.clone(), String::from("/"))];
+        while let Some((dir, rel)) = stack.pop() {
+            if paths.by_id.len() >= MAX_CGROUPS {
+                break;
+            }
+            let Ok(meta) = std::fs::metadata(&dir) else {
+                continue;
+            };
+            paths.by_id.insert(meta.ino(), rel.clone());
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let child = if rel == "/" {
+                        format!("/{name}")
+                    } else {
+                        format!("{rel}/{name}")
+                    };
+                    stack.push((e.path(), child));
+                }
+            }
+        }
+        paths
+    }
+
+    /// The path of cgroup `id`, relative to the cgroup2 mount (`/` for the root).
+    pub fn path(&self, id: u64) -> Option<&str> {
+        self.by_id.get(&id).map(String::as_str)
+    }
+}
+
+/// The mount point of the first cgroup2 filesystem in a mountinfo text.
+fn cgroup2_mount(mountinfo: &[u8]) -> Option<PathBuf> {
+    let text = String::from_utf8_lossy(mountinfo);
+    text.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        if right.split_whitespace().next()? != "cgroup2" {
+            return None;
+        }
+        // Field 5 is the mount point; mountinfo escapes spaces as \040.
+        let mount = left.split_whitespace().nth(4)?;
+        Some(PathBuf::from(mount.replace("\\040", " ")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_cgroup2_mount_among_v1_mounts() {
+        let info = b"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n\
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n\
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+        assert_eq!(
+            cgroup2_mount(info),
+            Some(PathBuf::from("/sys/fs/cgroup/unified"))
+        );
+        assert_eq!(cgroup2_mount(b"1 2 0:1 / / rw - ext4 /dev/vda rw\n"), None);
+    }
+
+    #[test]
+    fn this_process_cgroup_root_has_a_path() {
+        let p = CgroupPaths::scan(Path::new("/proc"));
+        if p.by_id.is_empty() {
+            eprintln!("skipping: no cgroup2 mount here");
+            return;
+        }
+        assert!(p.by_id.values().any(|v| v == "/"));
+    }
+}

@@ -1,0 +1,208 @@
+//! `--events`: socket destruction events from the kernel (like `ss -E`).
+//!
+//! sock_diag broadcasts an inet_diag record to the SKNLGRP_*_DESTROY multicast groups when a
+//! TCP or UDP socket is destroyed. The record carries the socket's last state and addresses, but
+//! by then its inode is 0 and its owner has closed it. So with -p (or an owner filter) a listing
+//! is kept, refreshed every second with the previous one kept too, and a destroyed socket is
+//! matched to it by addresses: the event then shows the inode and owners it was last seen with
+//! ("where known"). That costs one listing a second; without -p nothing is listed.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use netlink_sys::{protocols::NETLINK_SOCK_DIAG, Socket as NlSocket};
+
+use crate::cgroup::CgroupPaths;
+use crate::config::Config;
+use crate::listing::{ListError, Snapshot};
+use crate::model::{InetProto, Table};
+use crate::names::Names;
+use crate::procmap::OwnerMap;
+use crate::render::{Context, Printer, RenderOptions};
+use crate::source::netlink::parse;
+use crate::watch::{Event, EventKind};
+
+/// SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET_UDP_DESTROY, SKNLGRP_INET6_TCP_DESTROY,
+/// SKNLGRP_INET6_UDP_DESTROY.
+const GROUPS: [(u32, InetProto); 4] = [
+    (1, InetProto::Tcp),
+    (2, InetProto::Udp),
+    (3, InetProto::Tcp),
+    (4, InetProto::Udp),
+];
+
+/// Why events could not be followed.
+#[derive(Debug)]
+pub enum EventsError {
+    Subscribe(io::Error),
+    Receive(io::Error),
+    List(ListError),
+}
+
+impl std::fmt::Display for EventsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EventsError::Subscribe(e) => {
+                write!(f, "cannot subscribe to sock_diag destroy events: {e}")
+            }
+            EventsError::Receive(e) => write!(f, "cannot receive sock_diag events: {e}"),
+            EventsError::List(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for EventsError {}
+
+/// A listing, indexed by addresses, to name the owner of a socket after it is gone.
+struct Recent {
+    snap: Snapshot,
+    inode_by_addr: HashMap<(Table, SocketAddr, SocketAddr), u64>,
+}
+
+impl Recent {
+    fn take(cfg: &Config) -> Result<Recent, EventsError> {
+        let snap = crate::listing::snapshot(cfg).map_err(EventsError::List)?;
+        let inode_by_addr = snap
+            .sockets
+            .iter()
+            .filter_map(|s| s.inet().map(|i| ((s.table(), i.local, i.remote), s.inode)))
+            .filter(|(_, inode)| *inode != 0)
+            .collect();
+        Ok(Recent {
+            snap,
+            inode_by_addr,
+        })
+    }
+
+    fn owners_of(&self, key: &(Table, SocketAddr, SocketAddr)) -> Option<(u64, &OwnerMap)> {
+        let inode = *self.inode_by_addr.get(key)?;
+        let map = self.snap.owners.as_ref()?;
+        Some((inode, map))
+    }
+}
+
+fn subscribe() -> io::Result<NlSocket> {
+    let mut sock = NlSocket::new(NETLINK_SOCK_DIAG)?;
+    sock.bind_auto()?;
+    for (group, _) in GROUPS {
+        sock.add_membership(group)?;
+    }
+    // Wake up every 200 ms to refresh owners and notice SIGINT/SIGTERM.
+    rustix::net::sockopt::set_socket_timeout(
+        sock.as_fd(),
+        rustix::net::sockopt::Timeout::Recv,
+        Some(Duration::from_millis(200)),
+    )?;
+    Ok(sock)
+}
+
+/// Prints destruction events until SIGINT/SIGTERM or a write error.
+pub fn run<W: io::Write>(cfg: &Config, names: &mut Names, out: W) -> Result<(), EventsError> {
+    let sock = subscribe().map_err(EventsError::Subscribe)?;
+    let cgroups = cfg
+        .internals
+        .extended
+        .then(|| CgroupPaths::scan(&cfg.proc_root));
+    // The listing used to find owners: every state, the user's tables, no filter.
+    let lookup_cfg = Config {
+        show: crate::config::ShowMode::All,
+        filter: crate::filter::Filter::default(),
+        programs: true,
+        ..cfg.clone()
+    };
+    let keep_listing = cfg.needs_owners();
+    let take = || -> Result<Option<Recent>, EventsError> {
+        if keep_listing {
+            Recent::take(&lookup_cfg).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (mut older, mut recent) = (None::<Recent>, take()?);
+    let mut taken = Instant::now();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut out = Some(out);
+    while !crate::signal::stop_requested() {
+        if keep_listing && taken.elapsed() >= Duration::from_secs(1) {
+            older = recent.take();
+            recent = take()?;
+            taken = Instant::now();
+        }
+        let (n, from) = match sock.recv_from(&mut &mut buf[..], libc::MSG_TRUNC) {
+            Ok(r) => r,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
+            Err(e) => return Err(EventsError::Receive(e)),
+        };
+        let n = n.min(buf.len());
+        let groups = from.multicast_groups();
+        let Some(&(_, proto)) = GROUPS.iter().find(|(g, _)| groups & (1 << (g - 1)) != 0) else {
+            continue;
+        };
+        for msg in parse::messages(&buf[..n]).flatten() {
+            if msg.kind != parse::SOCK_DIAG_BY_FAMILY {
+                continue;
+            }
+            let Ok(mut sock_rec) = parse::inet(msg.payload, proto, false) else {
+                continue;
+            };
+            let Some(info) = sock_rec.inet() else {
+                continue;
+            };
+            let table = sock_rec.table();
+            if !cfg.tables.contains(&table) {
+                continue;
+            }
+            let key = (table, info.local, info.remote);
+            let known = [recent.as_ref(), older.as_ref()]
+                .into_iter()
+                .flatten()
+                .find_map(|r| r.owners_of(&key));
+            let owners = known.map(|(inode, map)| {
+                sock_rec.inode = inode; // as last seen, so its owners can be named
+                map
+            });
+            let passes = match owners {
+                Some(m) => cfg.filter.matches(&sock_rec, m.owners(sock_rec.inode)),
+                None => cfg.filter.matches(&sock_rec, std::iter::empty()),
+            };
+            if !passes {
+                continue;
+            }
+            let ctx = Context {
+                owners: if cfg.programs { owners } else { None },
+                cgroups: cgroups.as_ref(),
+            };
+            let Some(w) = out.take() else { break };
+            let mut printer =
+                Printer::new(cfg.output, w, RenderOptions::from_config(cfg), names, ctx);
+            let time = crate::signal::timestamp();
+            let ev = Event {
+                time: &time,
+                kind: EventKind::Destroyed,
+                from: None,
+                socket: &sock_rec,
+            };
+            printer
+                .event(&ev)
+                .map_err(|e| EventsError::List(ListError::Output(e)))?;
+            out = Some(
+                printer
+                    .into_inner()
+                    .map_err(|e| EventsError::List(ListError::Output(e)))?,
+            );
+        }
+    }
+    Ok(())
+}
