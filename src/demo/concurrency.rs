@@ -182,7 +182,11 @@ fn serve_thread(conn: Sock) {
     if conn.send_all(format!("tid {tid}\n").as_bytes()).is_err() {
         return;
     }
-    if conn.s().set_read_timeout(Some(Duration::from_millis(50))).is_err() {
+    if conn
+        .s()
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .is_err()
+    {
         return;
     }
     let mut buf = [0u8; 64];
@@ -190,7 +194,12 @@ fn serve_thread(conn: Sock) {
         match std::io::Read::read(&mut conn.s(), &mut buf) {
             Ok(0) => return,
             Ok(_) => {}
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 if check_interrupt().is_err() {
                     return;
                 }

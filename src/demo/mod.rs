@@ -107,7 +107,11 @@ impl Default for Settings {
 
 /// Runs one scenario, writing narration (or nothing, with `--json`) to `out`; returns the
 /// scenario's JSON object.
-pub fn run(scenario: Scenario, settings: &Settings, out: &mut dyn Write) -> Result<serde_json::Value> {
+pub fn run(
+    scenario: Scenario,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> Result<serde_json::Value> {
     let mut ctx = Ctx::new(settings.clone(), out);
     ctx.banner(scenario)?;
     let result = match scenario {
@@ -281,6 +285,16 @@ impl Sock {
             Type::STREAM,
             Some(Protocol::TCP),
         )?))
+    }
+
+    /// A TCP client socket bound to 127.0.0.1 on a port of its own (bind port 0 before
+    /// connect). connect() alone may pick a local port that other connections already use
+    /// (only the address pair must be unique); a port of its own lets the demo's TIME_WAIT
+    /// reaper bind it again after the connection is closed.
+    pub fn client() -> io::Result<Sock> {
+        let s = Sock::tcp()?;
+        s.s().bind(&lo(0).into())?;
+        Ok(s)
     }
 
     pub fn udp() -> io::Result<Sock> {
@@ -617,6 +631,13 @@ pub fn state_name(s: State) -> &'static str {
     }
 }
 
+/// The protocols whose ports the demo watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
 /// What the end-of-scenario cleanup did.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct Cleanup {
@@ -632,8 +653,9 @@ pub struct Ctx<'o> {
     out: &'o mut dyn Write,
     cfg: Config,
     names: Names,
-    /// Ports this scenario made; the listing shows sockets with either end on one of them.
-    pub ports: BTreeSet<u16>,
+    /// Ports this scenario made, per protocol; the listing shows sockets of that protocol with
+    /// either end on one of them.
+    pub ports: BTreeSet<(Proto, u16)>,
     step: usize,
     /// What the TIME_WAIT reaper did so far.
     pub cleanup: Cleanup,
@@ -677,9 +699,14 @@ impl<'o> Ctx<'o> {
         self.settings.json
     }
 
-    /// Adds a port to the set the listing is limited to.
+    /// Adds a TCP port to the set the listing is limited to.
     pub fn watch(&mut self, port: u16) {
-        self.ports.insert(port);
+        self.ports.insert((Proto::Tcp, port));
+    }
+
+    /// Adds a UDP port to the set the listing is limited to.
+    pub fn watch_udp(&mut self, port: u16) {
+        self.ports.insert((Proto::Udp, port));
     }
 
     fn banner(&mut self, scenario: Scenario) -> Result<()> {
@@ -725,16 +752,34 @@ impl<'o> Ctx<'o> {
             return Err(anyhow!("cannot list sockets: {f}"));
         }
         let ports = &self.ports;
-        let sockets = snap
+        let mut sockets: Vec<Socket> = snap
             .sockets
             .into_iter()
             .filter(|s| {
                 s.inet().is_some_and(|i| {
+                    let p = match i.proto {
+                        InetProto::Tcp => Proto::Tcp,
+                        InetProto::Udp => Proto::Udp,
+                        _ => return false,
+                    };
                     i.local.ip().is_loopback()
-                        && (ports.contains(&i.local.port()) || ports.contains(&i.remote.port()))
+                        && (ports.contains(&(p, i.local.port()))
+                            || ports.contains(&(p, i.remote.port())))
                 })
             })
             .collect();
+        // Listeners first, then each connection's ends by address: easier to read than hash order.
+        sockets.sort_by_key(|s| {
+            s.inet().map(|i| {
+                (
+                    i.proto != InetProto::Tcp,
+                    s.state != State::Listen,
+                    i.local.port().min(i.remote.port().max(1)),
+                    i.local,
+                    i.remote,
+                )
+            })
+        });
         Ok(Listing {
             sockets,
             owners: snap.owners,
@@ -746,8 +791,24 @@ impl<'o> Ctx<'o> {
         if self.json() {
             return Ok(());
         }
-        let ports: Vec<String> = self.ports.iter().map(u16::to_string).collect();
-        writeln!(self.out, "    rnetstat -tuanpo, ports {}:", ports.join(","))?;
+        let list = |want: Proto| {
+            self.ports
+                .iter()
+                .filter(|(p, _)| *p == want)
+                .map(|(_, n)| n.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let (tcp, udp) = (list(Proto::Tcp), list(Proto::Udp));
+        let which = match (tcp.is_empty(), udp.is_empty()) {
+            (false, true) => format!("tcp ports {tcp}"),
+            (true, false) => format!("udp ports {udp}"),
+            _ => format!("tcp ports {tcp}, udp ports {udp}"),
+        };
+        writeln!(
+            self.out,
+            "    rnetstat -tuanpo, limited to the demo's {which}:"
+        )?;
         let mut buf = Vec::new();
         {
             let mut w = TableWriter::new(
@@ -819,30 +880,42 @@ impl<'o> Ctx<'o> {
         if tws.is_empty() {
             return Ok(());
         }
-        let mut probes = Vec::new();
-        for &(local, remote) in &tws {
-            if let Ok(s) = Sock::tcp() {
-                let ok = s.s().set_reuse_address(true).is_ok()
-                    && s.s().bind(&remote.into()).is_ok()
-                    && s.s().set_nonblocking(true).is_ok();
-                if ok {
-                    let _ = s.s().connect(&local.into());
-                    probes.push(s);
+        // Ignore an interrupt here: this is the cleanup an interrupt asked for.
+        let mut last = l;
+        for _round in 0..3 {
+            let left: Vec<(SocketAddr, SocketAddr)> = tws
+                .iter()
+                .copied()
+                .filter(|&(a, b)| last.state_of(a, b) == Some(State::TimeWait))
+                .collect();
+            if left.is_empty() {
+                break;
+            }
+            let mut probes = Vec::new();
+            for &(local, remote) in &left {
+                if let Ok(s) = Sock::tcp() {
+                    let ok = s.s().set_reuse_address(true).is_ok()
+                        && s.s().bind(&remote.into()).is_ok()
+                        && s.s().set_nonblocking(true).is_ok();
+                    if ok {
+                        let _ = s.s().connect(&local.into());
+                        probes.push(s);
+                    }
                 }
             }
+            let end = Instant::now() + Duration::from_millis(500);
+            loop {
+                last = self.look()?;
+                let gone = left
+                    .iter()
+                    .all(|&(a, b)| last.state_of(a, b) != Some(State::TimeWait));
+                if gone || Instant::now() >= end {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            drop(probes);
         }
-        let gone = |l: &Listing| {
-            tws.iter()
-                .all(|&(a, b)| l.state_of(a, b) != Some(State::TimeWait))
-        };
-        // Ignore an interrupt here: this is the cleanup an interrupt asked for.
-        let end = Instant::now() + Duration::from_millis(1500);
-        let mut last = self.look()?;
-        while !gone(&last) && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(10));
-            last = self.look()?;
-        }
-        drop(probes);
         for &(a, b) in &tws {
             if last.state_of(a, b) == Some(State::TimeWait) {
                 c.time_wait_left += 1;

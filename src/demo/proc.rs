@@ -108,7 +108,10 @@ pub fn fork_server_main() -> Result<()> {
         let pid = unsafe { libc::fork() };
         match pid {
             0 => serve_forked(l.fd(), c),
-            -1 => say(&format!("error fork {}", errno_name(&io::Error::last_os_error())))?,
+            -1 => say(&format!(
+                "error fork {}",
+                errno_name(&io::Error::last_os_error())
+            ))?,
             child => {
                 // The parent's copy of the connection; the child keeps the socket open.
                 drop(c);

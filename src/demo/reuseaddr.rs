@@ -114,7 +114,10 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
                 bind: c.bind.clone(),
             })
             .collect();
-        ctx.say(&format!("\nThe restart matrix, as measured:\n{}", Table::new(rows)))?;
+        ctx.say(&format!(
+            "\nThe restart matrix, as measured:\n{}",
+            Table::new(rows)
+        ))?;
         ctx.say(&format!("Rule: {rule}."))?;
         ctx.say(&format!(
             "And while a LISTEN socket holds the port, SO_REUSEADDR on both gives: {conflict}."
@@ -139,7 +142,7 @@ fn case(ctx: &mut Ctx, old: bool, new: bool) -> Result<Cell> {
     let (ls, port) = listener(old, 128)?;
     ctx.ports.clear();
     ctx.watch(port);
-    let client = Sock::tcp()?;
+    let client = Sock::client()?;
     client.connect(lo(port))?;
     let (conn, _) = ls.accept(Duration::from_secs(3))?;
     let caddr = client.local()?;

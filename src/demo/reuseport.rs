@@ -47,14 +47,24 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     let n = ctx.settings.listeners.max(1);
     let m = ctx.settings.clients;
     let mut kids: Vec<Kid> = Vec::with_capacity(n);
-    let mut first = Kid::spawn(&["__listener".into(), "--port".into(), "0".into(), "--reuseport".into()])?;
+    let mut first = Kid::spawn(&[
+        "__listener".into(),
+        "--port".into(),
+        "0".into(),
+        "--reuseport".into(),
+    ])?;
     let port: u16 = first
         .expect("ready", Duration::from_secs(5))?
         .parse()
         .map_err(|_| anyhow!("listener reported a bad port"))?;
     kids.push(first);
     for _ in 1..n {
-        let mut k = Kid::spawn(&["__listener".into(), "--port".into(), port.to_string(), "--reuseport".into()])?;
+        let mut k = Kid::spawn(&[
+            "__listener".into(),
+            "--port".into(),
+            port.to_string(),
+            "--reuseport".into(),
+        ])?;
         k.expect("ready", Duration::from_secs(5))?;
         kids.push(k);
     }
@@ -80,7 +90,9 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     ctx.step(
         "A listener without SO_REUSEPORT is refused",
         &format!("The demo itself tries the same port without the option: bind() = {without}."),
-        &[format!("demo: socket(); bind(127.0.0.1:{port}) = {without}")],
+        &[format!(
+            "demo: socket(); bind(127.0.0.1:{port}) = {without}"
+        )],
     )?;
 
     let mut clients = Vec::with_capacity(m);
@@ -119,7 +131,10 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         &format!("{m} clients connect; the kernel spreads them"),
         "Each incoming connection goes to one listener of the group, chosen by a hash of its\n\
          address pair: no single accept queue, no thundering herd.",
-        &[format!("demo: {m} x (socket(); connect(127.0.0.1:{port}))"), "listeners: accept() each".into()],
+        &[
+            format!("demo: {m} x (socket(); connect(127.0.0.1:{port}))"),
+            "listeners: accept() each".into(),
+        ],
     )?;
     ctx.show(&l)?;
 
@@ -147,7 +162,10 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
                 },
             })
             .collect();
-        ctx.say(&format!("\nHow the kernel spread {m} connections over {n} listeners:\n{}", Table::new(rows)))?;
+        ctx.say(&format!(
+            "\nHow the kernel spread {m} connections over {n} listeners:\n{}",
+            Table::new(rows)
+        ))?;
     }
     drop(clients);
     drop(kids);

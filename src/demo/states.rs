@@ -75,7 +75,10 @@ struct Walk {
 
 impl Walk {
     fn record(&mut self, l: &Listing) {
-        let (c, s) = (l.state_of(self.caddr, self.saddr), l.state_of(self.saddr, self.caddr));
+        let (c, s) = (
+            l.state_of(self.caddr, self.saddr),
+            l.state_of(self.saddr, self.caddr),
+        );
         push(&mut self.client, c);
         push(&mut self.server, s);
         for st in [c, s].into_iter().flatten() {
@@ -101,7 +104,10 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     blocker.connect(saddr)?;
     blocker.send_all(b"x")?;
     let (queued, _) = ctx.wait_for(Duration::from_secs(2), |l| {
-        l.on_port(port, State::Listen).first().and_then(|s| s.recv_q) == Some(1)
+        l.on_port(port, State::Listen)
+            .first()
+            .and_then(|s| s.recv_q)
+            == Some(1)
     })?;
     ctx.step(
         "LISTEN, with a full accept queue",
@@ -112,7 +118,9 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
             if queued { " (1)" } else { " (not seen at 1!)" }
         ),
         &[
-            format!("server: socket(); setsockopt(SO_RCVBUF, 4096); bind() -> {port}; listen(fd, 0)"),
+            format!(
+                "server: socket(); setsockopt(SO_RCVBUF, 4096); bind() -> {port}; listen(fd, 0)"
+            ),
             "server: setsockopt(TCP_DEFER_ACCEPT, 5)".into(),
             format!("blocker: connect(127.0.0.1:{port}); send(\"x\")   (never accepted, yet)"),
         ],
@@ -123,7 +131,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     }
 
     // SYN_SENT: the kernel drops SYNs while the accept queue is full.
-    let client = Sock::tcp()?;
+    let client = Sock::client()?;
     client.s().set_send_buffer_size(4096)?;
     client.s().set_nonblocking(true)?;
     let started = client.s().connect(&saddr.into());
@@ -146,7 +154,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         "SYN_SENT: the client's SYN is dropped",
         "With the accept queue full the server's kernel drops the SYN without answering, so the\n\
          client waits in SYN_SENT and retransmits (timer 'on': 1 s, then 2 s, 4 s ...).",
-        &[format!("client: socket(); fcntl(O_NONBLOCK); connect(127.0.0.1:{port}) = {started}, from {caddr}")],
+        &[format!("client: socket(); bind(127.0.0.1:0); fcntl(O_NONBLOCK); connect(127.0.0.1:{port}) = {started}, from {caddr}")],
     )?;
     ctx.show(&l)?;
     walk.record(&l);
@@ -155,7 +163,10 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     // server's side in SYN_RECV until data arrives.
     let (b_conn, _) = ls.accept(Duration::from_secs(3))?;
     let (_, l) = ctx.wait_for(Duration::from_secs(5), |l| {
-        matches!(l.state_of(saddr, caddr), Some(State::SynRecv | State::NewSynRecv))
+        matches!(
+            l.state_of(saddr, caddr),
+            Some(State::SynRecv | State::NewSynRecv)
+        )
     })?;
     ctx.step(
         "SYN_RECV: the retransmitted SYN is answered",
@@ -182,7 +193,10 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         "The first data completes the server's side; accept() returns the connection.",
         &[
             "client: send(\"hello\\n\")".into(),
-            format!("server: accept(); recv() = {:?}", String::from_utf8_lossy(&got)),
+            format!(
+                "server: accept(); recv() = {:?}",
+                String::from_utf8_lossy(&got)
+            ),
         ],
     )?;
     ctx.show(&l)?;
@@ -191,7 +205,8 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     // FIN_WAIT2 / CLOSE_WAIT.
     conn.s().shutdown(std::net::Shutdown::Write)?;
     let (_, l) = ctx.wait_for(Duration::from_secs(2), |l| {
-        l.state_of(saddr, caddr) == Some(State::FinWait2) && l.state_of(caddr, saddr) == Some(State::CloseWait)
+        l.state_of(saddr, caddr) == Some(State::FinWait2)
+            && l.state_of(caddr, saddr) == Some(State::CloseWait)
     })?;
     ctx.step(
         "FIN_WAIT2 and CLOSE_WAIT: the server closes first",
@@ -220,7 +235,9 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         }
     }
     client.close();
-    let (_, l) = ctx.wait_for(Duration::from_secs(2), |l| l.state_of(caddr, saddr) == Some(State::LastAck))?;
+    let (_, l) = ctx.wait_for(Duration::from_secs(2), |l| {
+        l.state_of(caddr, saddr) == Some(State::LastAck)
+    })?;
     ctx.step(
         "LAST_ACK: the client closes with data still queued",
         &format!(
@@ -239,19 +256,27 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
 
     // TIME_WAIT: the server drains; the client's FIN arrives and is ACKed.
     let mut drained = 0usize;
-    conn.s().set_read_timeout(Some(Duration::from_millis(200)))?;
+    conn.s()
+        .set_read_timeout(Some(Duration::from_millis(200)))?;
     let mut buf = vec![0u8; 8192];
     for _ in 0..10_000 {
         match io::Read::read(&mut conn.s(), &mut buf) {
             Ok(0) => break,
             Ok(n) => drained += n,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 super::check_interrupt()?;
             }
             Err(e) => return Err(e.into()),
         }
     }
-    let (_, l) = ctx.wait_for(Duration::from_secs(2), |l| l.state_of(saddr, caddr) == Some(State::TimeWait))?;
+    let (_, l) = ctx.wait_for(Duration::from_secs(2), |l| {
+        l.state_of(saddr, caddr) == Some(State::TimeWait)
+    })?;
     let remaining = l.time_wait_ms(saddr, caddr);
     ctx.step(
         "TIME_WAIT on the server, which closed first",
@@ -267,7 +292,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     walk.record(&l);
     conn.close();
     drop(ls);
-    push(&mut walk.client, Some(State::Close));
+    walk.client.push("CLOSED".into());
 
     let observed = walk.seen.0.clone();
     let not_observed: Vec<String> = TARGETS
@@ -276,7 +301,10 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         .map(|t| t.to_string())
         .collect();
     if !ctx.json() {
-        ctx.say(&format!("\nThe path taken (* = seen in the listing):\n{}", diagram(&observed)))?;
+        ctx.say(&format!(
+            "\nThe path taken (* = seen in the listing):\n{}",
+            diagram(&observed)
+        ))?;
         ctx.say(&format!("client: {}", walk.client.join(" -> ")))?;
         ctx.say(&format!("server: LISTEN -> {}", walk.server.join(" -> ")))?;
         if !not_observed.is_empty() {
@@ -318,7 +346,11 @@ fn diagram(seen: &[String]) -> String {
    @TIME_WAIT --2MSL--> CLOSED";
     let mut out = ART.to_string();
     for t in TARGETS {
-        let mark = if seen.iter().any(|s| s == t) { '*' } else { ' ' };
+        let mark = if seen.iter().any(|s| s == t) {
+            '*'
+        } else {
+            ' '
+        };
         out = out.replace(&format!("@{t}"), &format!("{mark}{t}"));
     }
     out

@@ -71,7 +71,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         seen.add(State::Listen);
     }
 
-    let client = Sock::tcp()?;
+    let client = Sock::client()?;
     client.connect(lo(port))?;
     let (server, peer) = ls.accept(Duration::from_secs(3))?;
     let caddr = client.local()?;
@@ -87,11 +87,19 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
          handshake. Both ends are now ESTABLISHED; accept() hands the server its own socket\n\
          for the connection (the listener stays in LISTEN).",
         &[
-            "client: socket(AF_INET, SOCK_STREAM, 0)".into(),
+            "client: socket(AF_INET, SOCK_STREAM, 0); bind(127.0.0.1:0)".into(),
             format!("client: connect(127.0.0.1:{port}) -> from {caddr}"),
             format!("server: accept() -> new socket for {peer}"),
-            format!("client: send({:?}) ; server: recv() = {:?}", "hello\n", String::from_utf8_lossy(&got)),
-            format!("server: send({:?}) ; client: recv() = {:?}", "bye\n", String::from_utf8_lossy(&back)),
+            format!(
+                "client: send({:?}) ; server: recv() = {:?}",
+                "hello\n",
+                String::from_utf8_lossy(&got)
+            ),
+            format!(
+                "server: send({:?}) ; client: recv() = {:?}",
+                "bye\n",
+                String::from_utf8_lossy(&back)
+            ),
         ],
     )?;
     let l = ctx.look_show()?;
@@ -105,7 +113,9 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     ctx.step(
         "The server closes first",
         "close() sends FIN. The client's kernel ACKs it at once: the server waits in FIN_WAIT2\n\
-         for the client's FIN, the client sits in CLOSE_WAIT until its program closes too.",
+         for the client's FIN, the client sits in CLOSE_WAIT until its program closes too.\n\
+         The server's socket no longer has a file descriptor (no PID): the kernel keeps the\n\
+         orphan, with a timer (net.ipv4.tcp_fin_timeout) in case the FIN never comes.",
         &["server: close(conn)  -> FIN ->  client ACKs".into()],
     )?;
     ctx.show(&l)?;
@@ -114,7 +124,8 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     let eof = client.recv_some()?;
     client.close();
     let (_, l) = ctx.wait_for(Duration::from_secs(2), |l| {
-        l.state_of(saddr, caddr) == Some(State::TimeWait) || l.state_of(caddr, saddr) == Some(State::TimeWait)
+        l.state_of(saddr, caddr) == Some(State::TimeWait)
+            || l.state_of(caddr, saddr) == Some(State::TimeWait)
     })?;
     let (owner, local, remote) = if l.state_of(saddr, caddr) == Some(State::TimeWait) {
         ("server", saddr, caddr)
@@ -157,12 +168,19 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
                 Some(ms) => {
                     if last_print.elapsed() >= Duration::from_secs(5) {
                         last_print = Instant::now();
-                        ctx.say(&format!("    {:>5.1} s: TIME_WAIT, {} left", start.elapsed().as_secs_f64(), secs(ms)))?;
+                        ctx.say(&format!(
+                            "    {:>5.1} s: TIME_WAIT, {} left",
+                            start.elapsed().as_secs_f64(),
+                            secs(ms)
+                        ))?;
                     }
                 }
                 None => {
                     let ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-                    ctx.say(&format!("    {:>5.1} s: gone: the kernel dropped the TIME_WAIT socket", ms as f64 / 1000.0))?;
+                    ctx.say(&format!(
+                        "    {:>5.1} s: gone: the kernel dropped the TIME_WAIT socket",
+                        ms as f64 / 1000.0
+                    ))?;
                     waited_ms = Some(ms);
                     break;
                 }

@@ -50,7 +50,10 @@ fn libc_result(rc: i32) -> io::Result<()> {
 fn udp_state(l: &super::Listing, port: u16) -> Option<String> {
     l.sockets
         .iter()
-        .find(|s| s.inet().is_some_and(|i| i.proto == InetProto::Udp && i.local.port() == port))
+        .find(|s| {
+            s.inet()
+                .is_some_and(|i| i.proto == InetProto::Udp && i.local.port() == port)
+        })
         .map(|s| match s.state {
             State::Close => "UNCONN".to_string(),
             st => st.tcp_name().to_string(),
@@ -64,8 +67,8 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     let b = Sock::udp()?;
     b.s().bind(&lo(0).into())?;
     let (pa, pb) = (a.local()?.port(), b.local()?.port());
-    ctx.watch(pa);
-    ctx.watch(pb);
+    ctx.watch_udp(pa);
+    ctx.watch_udp(pb);
     // listen() and accept() on a datagram socket.
     // SAFETY: plain syscalls on an owned fd; accept gets null address pointers.
     let listen = outcome(&libc_result(unsafe { libc::listen(a.fd(), 1) }));
@@ -148,7 +151,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     // close(): TCP leaves TIME_WAIT on the side that closed first; UDP leaves nothing.
     let (ls, tport) = listener(false, 8)?;
     ctx.watch(tport);
-    let tc = Sock::tcp()?;
+    let tc = Sock::client()?;
     tc.connect(lo(tport))?;
     let (ts, _) = ls.accept(Duration::from_secs(3))?;
     let taddr = tc.local()?;

@@ -32,7 +32,13 @@ pub fn tcp_info(fd: i32) -> io::Result<TcpInfo> {
     let mut len = buf.len() as libc::socklen_t;
     // SAFETY: the buffer and its length are valid for the kernel to fill.
     let rc = unsafe {
-        libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, buf.as_mut_ptr().cast(), &mut len)
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            buf.as_mut_ptr().cast(),
+            &mut len,
+        )
     };
     if rc != 0 {
         return Err(io::Error::last_os_error());
@@ -180,9 +186,21 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         }
     }
     let (_, l) = ctx.wait_for(Duration::from_millis(500), |l| {
-        l.conn(pair.0, pair.1).and_then(|s| s.inet()).and_then(|i| i.timer).is_some()
+        l.conn(pair.0, pair.1)
+            .and_then(|s| s.inet())
+            .and_then(|i| i.timer)
+            .is_some()
     })?;
-    let f = figures("receiver stopped reading", &l, pair, &sender, &receiver, written, 0, &last)?;
+    let f = figures(
+        "receiver stopped reading",
+        &l,
+        pair,
+        &sender,
+        &receiver,
+        written,
+        0,
+        &last,
+    )?;
     let zero_window = f.sender.snd_wnd == Some(0) || f.receiver.rcv_wnd == Some(0) || zero;
     ctx.step(
         "The receiver stops reading: the window closes",
@@ -204,14 +222,21 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
 
     // The receiver drains; the window reopens and the sender's queue empties.
     sender.s().set_nonblocking(false)?;
-    receiver.s().set_read_timeout(Some(Duration::from_millis(200)))?;
+    receiver
+        .s()
+        .set_read_timeout(Some(Duration::from_millis(200)))?;
     let mut read = 0usize;
     let mut buf = vec![0u8; 65536];
     while read < written {
         match io::Read::read(&mut receiver.s(), &mut buf) {
             Ok(0) => break,
             Ok(n) => read += n,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 super::check_interrupt()?;
             }
             Err(e) => return Err(e.into()),
@@ -220,7 +245,16 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     let (_, l) = ctx.wait_for(Duration::from_secs(2), |l| {
         l.conn(pair.0, pair.1).and_then(|s| s.send_q) == Some(0)
     })?;
-    let f = figures("receiver drained", &l, pair, &sender, &receiver, written, read, "-")?;
+    let f = figures(
+        "receiver drained",
+        &l,
+        pair,
+        &sender,
+        &receiver,
+        written,
+        read,
+        "-",
+    )?;
     let reopened = f.sender.snd_wnd.is_some_and(|w| w > 0) && f.sender_send_q == Some(0);
     ctx.step(
         "The receiver drains: the window reopens",
