@@ -786,7 +786,7 @@ impl<'o> Ctx<'o> {
         })
     }
 
-    /// Prints a listing as rnetstat's table (`-tuanpo`, limited to the demo's ports).
+    /// Prints a listing as rnetstat's table (`-4tuanpo`, limited to the demo's ports).
     pub fn show(&mut self, l: &Listing) -> Result<()> {
         if self.json() {
             return Ok(());
@@ -807,7 +807,7 @@ impl<'o> Ctx<'o> {
         };
         writeln!(
             self.out,
-            "    rnetstat -tuanpo, limited to the demo's {which}:"
+            "    rnetstat -4tuanpo, limited to the demo's {which}:"
         )?;
         let mut buf = Vec::new();
         {

@@ -94,6 +94,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
             "demo: socket(); bind(127.0.0.1:{port}) = {without}"
         )],
     )?;
+    ctx.look_show()?;
 
     let mut clients = Vec::with_capacity(m);
     for _ in 0..m {

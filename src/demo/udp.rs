@@ -134,19 +134,24 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     let nobody_tcp = tcp_hole.local()?.port();
     let t = Sock::tcp()?;
     let tcp_connect = outcome(&t.connect(lo(nobody_tcp)));
-    drop((u, t, tcp_hole));
+    ctx.watch_udp(nobody_udp);
+    ctx.watch(nobody_tcp);
     ctx.step(
         "No handshake: connect() to a port nobody listens on",
         &format!(
             "UDP: connect() = {udp_connect} and send() = {udp_send}, because nothing was sent to ask.\n\
              Only the next recv() learns of the ICMP port-unreachable: {udp_recv}.\n\
-             TCP: connect() = {tcp_connect} at once: the SYN was answered with RST."
+             TCP: connect() = {tcp_connect} at once: the port's only socket is bound but not\n\
+             listening (CLOSE), so the SYN was answered with RST. The UDP socket stays\n\
+             \"connected\" (ESTABLISHED) to a port nobody has."
         ),
         &[
             format!("udp: connect(127.0.0.1:{nobody_udp}) = {udp_connect}; send() = {udp_send}; recv() = {udp_recv}"),
             format!("tcp: connect(127.0.0.1:{nobody_tcp}) = {tcp_connect}"),
         ],
     )?;
+    ctx.look_show()?;
+    drop((u, t, tcp_hole));
 
     // close(): TCP leaves TIME_WAIT on the side that closed first; UDP leaves nothing.
     let (ls, tport) = listener(false, 8)?;
