@@ -575,3 +575,113 @@ fn bad_arguments_are_usage_errors() {
         );
     }
 }
+
+/// Starts a scenario that pauses after each step, reads up to the end of its first table, and
+/// returns the guard, the stdout reader (kept open), and every pid the table shows except the
+/// demo's own.
+fn start_paused(args: &[&str]) -> (Guard, BufReader<std::process::ChildStdout>, Vec<u32>, u16) {
+    let child = Command::new(DEMO)
+        .args(args)
+        .args(["--step-delay", "30"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut g = Guard(child);
+    let demo_pid = g.0.id();
+    let mut reader = BufReader::new(g.0.stdout.take().expect("stdout"));
+    let mut in_table = false;
+    let mut pids = BTreeSet::new();
+    let mut port = 0;
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).expect("read") > 0,
+            "the demo ended early"
+        );
+        if line.contains("rnetstat -4tuanpo") {
+            in_table = true;
+            port = line
+                .split("tcp ports ")
+                .nth(1)
+                .and_then(|r| {
+                    r.trim()
+                        .trim_end_matches(':')
+                        .split(',')
+                        .next()
+                        .map(str::to_string)
+                })
+                .and_then(|p| p.parse().ok())
+                .expect("port in the table heading");
+            continue;
+        }
+        if in_table {
+            if line.contains("(pausing ") {
+                break;
+            }
+            for cell in line.split_whitespace() {
+                if let Some((pid, name)) = cell.split_once('/') {
+                    if name == "rnetstat-demo" {
+                        pids.insert(pid.parse::<u32>().expect("pid"));
+                    }
+                }
+            }
+        }
+    }
+    pids.remove(&demo_pid);
+    (g, reader, pids.into_iter().collect(), port)
+}
+
+fn terminate(g: &mut Guard, sig: i32) -> std::process::ExitStatus {
+    let pid = i32::try_from(g.0.id()).expect("pid");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, sig) };
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(s) = g.0.try_wait().expect("wait") {
+            return s;
+        }
+        assert!(
+            Instant::now() < end,
+            "the demo did not stop on signal {sig}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn sockets_on(port: u16) -> usize {
+    proc_tcp()
+        .iter()
+        .filter(|&&(l, r, _)| l == port || r == port)
+        .count()
+}
+
+#[test]
+fn sigterm_kills_the_reuseport_listeners() {
+    let (mut g, _reader, pids, port) = start_paused(&["reuseport", "--clients", "4"]);
+    assert_eq!(
+        pids.len(),
+        2,
+        "two listener processes in the first table: {pids:?}"
+    );
+    assert!(pids.iter().all(|&p| alive(p)));
+    let status = terminate(&mut g, libc::SIGTERM);
+    assert_eq!(status.code(), Some(130));
+    assert_all_gone(&pids);
+    assert_eq!(sockets_on(port), 0, "no socket left on the shared port");
+}
+
+#[test]
+fn ctrl_c_kills_the_forking_server_and_its_children() {
+    let (mut g, _reader, pids, port) = start_paused(&["concurrency", "--workers", "3"]);
+    assert_eq!(
+        pids.len(),
+        4,
+        "the server and 3 forked children in the first table: {pids:?}"
+    );
+    let status = terminate(&mut g, libc::SIGINT);
+    assert_eq!(status.code(), Some(130));
+    assert_all_gone(&pids);
+    assert_eq!(sockets_on(port), 0, "no socket left on the server's port");
+}

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     };
     let mut settings = Settings {
         json: args.json,
+        step_delay: std::time::Duration::from_secs_f64(args.step_delay),
         ..Settings::default()
     };
     let scenarios: Vec<Scenario> = match args.command {

@@ -23,6 +23,11 @@ pub struct DemoArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Pause this many seconds after each step's table, to watch the sockets from another
+    /// terminal (for example with `rnetstat -tanpo`)
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 0.0, value_parser = parse_delay)]
+    pub step_delay: f64,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -84,6 +89,15 @@ pub struct ConcurrencyArgs {
     /// Clients per server
     #[arg(long = "workers", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=40))]
     pub workers: u16,
+}
+
+fn parse_delay(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=600.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "expected a number of seconds from 0 to 600, not {s:?}"
+        )),
+    }
 }
 
 /// The clap command, for the man page generator.

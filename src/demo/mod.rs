@@ -91,6 +91,8 @@ pub struct Settings {
     pub clients: usize,
     /// concurrency: clients per server.
     pub workers: usize,
+    /// Pause after each step's table (narrated mode only).
+    pub step_delay: Duration,
 }
 
 impl Default for Settings {
@@ -101,6 +103,7 @@ impl Default for Settings {
             listeners: 2,
             clients: 20,
             workers: 5,
+            step_delay: Duration::ZERO,
         }
     }
 }
@@ -831,6 +834,16 @@ impl<'o> Ctx<'o> {
         if l.sockets.is_empty() {
             writeln!(self.out, "    (no sockets on these ports)")?;
         }
+        if !self.settings.step_delay.is_zero() {
+            writeln!(
+                self.out,
+                "    (pausing {:.1} s; Ctrl-C stops the demo and cleans up)",
+                self.settings.step_delay.as_secs_f64()
+            )?;
+            self.out.flush()?;
+            nap(self.settings.step_delay)?;
+        }
+        self.out.flush()?;
         Ok(())
     }
 
