@@ -961,3 +961,62 @@ impl<'o> Ctx<'o> {
 pub fn secs(ms: u64) -> String {
     format!("{}.{:02} s", ms / 1000, ms % 1000 / 10)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_names_are_the_kernels() {
+        assert_eq!(
+            errno_name(&io::Error::from_raw_os_error(libc::EADDRINUSE)),
+            "EADDRINUSE"
+        );
+        assert_eq!(
+            errno_name(&io::Error::from_raw_os_error(libc::EOPNOTSUPP)),
+            "EOPNOTSUPP"
+        );
+        assert_eq!(
+            errno_name(&io::Error::from_raw_os_error(9999)),
+            "errno 9999"
+        );
+        assert_eq!(outcome(&Ok::<(), io::Error>(())), "ok");
+    }
+
+    /// Guards the promise that an early return leaves no TIME_WAIT: dropping a `Sock` resets.
+    #[test]
+    fn dropping_a_sock_resets_instead_of_leaving_time_wait() {
+        let (l, port) = listener(false, 8).expect("listen");
+        let c = Sock::client().expect("client");
+        c.connect(lo(port)).expect("connect");
+        let (s, peer) = l.accept(Duration::from_secs(2)).expect("accept");
+        drop(s);
+        drop(c);
+        drop(l);
+        let text = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+        let needle = format!(":{:04X}", peer.port());
+        assert!(
+            !text
+                .lines()
+                .any(|line| line.contains(&needle) && line.split_whitespace().nth(3) == Some("06")),
+            "a TIME_WAIT was left:\n{text}"
+        );
+    }
+
+    #[test]
+    fn own_process_is_alive_and_a_free_pid_is_not() {
+        assert!(process_alive(std::process::id()));
+        assert!(!process_alive(u32::MAX - 1));
+    }
+
+    #[test]
+    fn tcp_info_reads_the_kernels_figures() {
+        let (l, port) = listener(false, 8).expect("listen");
+        let c = Sock::client().expect("client");
+        c.connect(lo(port)).expect("connect");
+        let info = window::tcp_info(c.fd()).expect("TCP_INFO");
+        assert!(info.snd_mss.is_some_and(|m| m > 0), "{info:?}");
+        assert!(info.rcv_mss.is_some_and(|m| m > 0), "{info:?}");
+        drop(l);
+    }
+}

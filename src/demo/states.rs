@@ -355,3 +355,17 @@ fn diagram(seen: &[String]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagram_marks_exactly_the_states_seen() {
+        let d = diagram(&["LISTEN".to_string(), "TIME_WAIT".to_string()]);
+        assert!(d.contains("*LISTEN"), "{d}");
+        assert!(d.contains("*TIME_WAIT"), "{d}");
+        assert!(d.contains(" SYN_SENT") && !d.contains("*SYN_SENT"), "{d}");
+        assert!(!d.contains('@'), "every placeholder replaced: {d}");
+    }
+}
