@@ -771,15 +771,17 @@ impl<'o> Ctx<'o> {
                 })
             })
             .collect();
-        // Listeners first, then each connection's ends by address: easier to read than hash order.
+        // Listeners first, then the two ends of each connection next to each other: easier to
+        // read than the kernel's hash order.
         sockets.sort_by_key(|s| {
             s.inet().map(|i| {
+                let (a, b) = (i.local.port(), i.remote.port());
                 (
                     i.proto != InetProto::Tcp,
                     s.state != State::Listen,
-                    i.local.port().min(i.remote.port().max(1)),
+                    a.min(b),
+                    a.max(b),
                     i.local,
-                    i.remote,
                 )
             })
         });

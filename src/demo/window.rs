@@ -119,15 +119,16 @@ fn figures(
 
 fn describe(f: &Figures) -> String {
     format!(
-        "receiver Recv-Q {} | sender Send-Q {} | sender sees window (snd_wnd) {} | receiver \
-         advertises (rcv_wnd) {} | mss snd/rcv {}/{} | sender timer {}",
+        "queues (listing):  receiver Recv-Q {}, sender Send-Q {}, sender timer {}\n\
+         tcp_info:          sender sees a window (snd_wnd) of {}, receiver advertises (rcv_wnd) {},\n\
+         \x20                  mss sender/receiver {}/{}",
         opt(f.receiver_recv_q),
         opt(f.sender_send_q),
+        f.sender_timer.as_deref().unwrap_or("-"),
         opt(f.sender.snd_wnd),
         opt(f.receiver.rcv_wnd),
         opt(f.sender.snd_mss),
         opt(f.receiver.rcv_mss),
-        f.sender_timer.as_deref().unwrap_or("-")
     )
 }
 
@@ -206,10 +207,15 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         "The receiver stops reading: the window closes",
         &format!(
             "The sender wrote {written} bytes; the receiver read none. Its Recv-Q holds what arrived,\n\
-             the window it advertises fell to {}, and the rest waits in the sender's Send-Q.\n\
+             the window it advertises fell to {}, and the rest waits in the sender's Send-Q{}.\n\
              The next write() = {last}: a blocking socket would sleep here. The sender's 'probe'\n\
              timer sends zero-window probes until the window reopens.\n{}",
             opt(f.receiver.rcv_wnd),
+            match (f.receiver_recv_q, f.sender_send_q) {
+                (Some(r), Some(q)) if r as usize + q as usize == written =>
+                    format!(" ({r} + {q} = all {written} bytes)"),
+                _ => String::new(),
+            },
             describe(&f)
         ),
         &[
