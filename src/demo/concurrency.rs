@@ -69,7 +69,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     // The forking server, in its own (single-threaded) process.
     let mut server = Kid::spawn(&["__fork-server".into()])?;
     let fport: u16 = server
-        .expect("ready", Duration::from_secs(5))?
+        .wait_word("ready", Duration::from_secs(5))?
         .parse()
         .map_err(|_| anyhow!("fork server reported a bad port"))?;
     ctx.watch(fport);
@@ -79,7 +79,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     for _ in 0..k {
         let c = Sock::tcp()?;
         c.connect(lo(fport))?;
-        let forked = server.expect("forked", Duration::from_secs(5))?;
+        let forked = server.wait_word("forked", Duration::from_secs(5))?;
         let pid: u32 = forked
             .split_whitespace()
             .next()

@@ -496,7 +496,7 @@ impl Kid {
     }
 
     /// Waits for the line starting with `word ` and returns the rest.
-    pub fn expect(&mut self, word: &str, timeout: Duration) -> Result<String> {
+    pub fn wait_word(&mut self, word: &str, timeout: Duration) -> Result<String> {
         let end = Instant::now() + timeout;
         loop {
             let left = end.saturating_duration_since(Instant::now());

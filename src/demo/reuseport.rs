@@ -54,7 +54,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         "--reuseport".into(),
     ])?;
     let port: u16 = first
-        .expect("ready", Duration::from_secs(5))?
+        .wait_word("ready", Duration::from_secs(5))?
         .parse()
         .map_err(|_| anyhow!("listener reported a bad port"))?;
     kids.push(first);
@@ -65,7 +65,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
             port.to_string(),
             "--reuseport".into(),
         ])?;
-        k.expect("ready", Duration::from_secs(5))?;
+        k.wait_word("ready", Duration::from_secs(5))?;
         kids.push(k);
     }
     ctx.watch(port);
