@@ -686,6 +686,10 @@ impl<'o> Ctx<'o> {
             output: OutputMode::Table,
             source: SourceChoice::Auto,
             proc_root: PathBuf::from("/proc"),
+            mode: crate::config::Mode::List,
+            filter: crate::filter::Filter::default(),
+            internals: crate::config::Internals::default(),
+            stats_selection: crate::stats::Selection::default(),
         };
         Ctx {
             settings,
@@ -820,7 +824,10 @@ impl<'o> Ctx<'o> {
                 &mut buf,
                 RenderOptions::from_config(&self.cfg),
                 &mut self.names,
-                l.owners.as_ref(),
+                crate::render::Context {
+                    owners: l.owners.as_ref(),
+                    cgroups: None,
+                },
             );
             w.section(Section::Inet)?;
             for s in &l.sockets {
