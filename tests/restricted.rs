@@ -317,6 +317,7 @@ fn netlink_denied_falls_back_to_proc_with_the_same_records() {
         describe("denied", &out)
     );
     assert!(!err.contains("panicked"), "{err}");
+    eprintln!("--source netlink under the filter: {}", err.trim_end());
 
     let reference = run(&["--source", "proc", "--json", "-tan"]);
     assert!(
@@ -354,6 +355,7 @@ fn netlink_denied_falls_back_to_proc_with_the_same_records() {
         err.contains("fallback") && err.contains("/net/tcp") && err.contains("denied"),
         "-v names the fallback and why: {err}"
     );
+    eprintln!("--source auto -v under the filter:\n{}", err.trim_end());
     assert_eq!(records_of(&verbose, port), want);
 }
 
