@@ -3,8 +3,8 @@
 //! This is the expensive part of `-p` (one `readlinkat` per open descriptor on the machine), so
 //! it is a lean loop rather than `procfs::Process::fd()` (four syscalls per fd, and silent about
 //! what it skips): `getdents64` into a reused buffer, `readlinkat` into a stack buffer, spread
-//! over the cores by process. The result is one sorted vector, so memory stays linear and a
-//! lookup is a binary search returning every holder of an inode.
+//! over the cores by process. The result is one sorted vector plus an inode index, so memory
+//! stays linear and a lookup is one hash probe returning every holder of an inode.
 //!
 //! Processes that exit mid-scan are skipped; processes whose fds we may not read are counted,
 //! so the caller can print netstat's hint once.
@@ -25,11 +25,35 @@ struct Entry {
     fd: u32,
 }
 
+/// A hasher for socket inodes: they are already well-spread integers, so one multiply mixes
+/// them enough, at a fraction of SipHash's cost on the per-row lookup.
+#[derive(Default, Clone, Copy)]
+struct InodeHasher(u64);
+
+impl std::hash::Hasher for InodeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+    }
+}
+
+type InodeIndex =
+    std::collections::HashMap<u64, (u32, u32), std::hash::BuildHasherDefault<InodeHasher>>;
+
 /// inode → owners, built by [`OwnerMap::scan`].
 #[derive(Debug, Default)]
 pub struct OwnerMap {
     /// Sorted by (inode, pid, fd).
     entries: Vec<Entry>,
+    /// inode → (first index, count) in `entries`: one hash probe per listed socket.
+    index: InodeIndex,
     /// Sorted by pid; only processes that hold at least one socket.
     names: Vec<(u32, Box<[u8]>)>,
     /// Processes whose descriptors could not be read (permission).
@@ -83,6 +107,11 @@ impl OwnerMap {
             processes: pids.len(),
             ..OwnerMap::default()
         };
+        // With hidepid, other users' processes are absent rather than unreadable: count that
+        // as "some processes could not be read" too, or the hint would never show.
+        if !rustix::process::geteuid().is_root() && hides_pids(proc_root) {
+            map.unreadable += 1;
+        }
         for p in partials {
             map.entries.extend(p.entries);
             map.names.extend(p.names);
@@ -90,17 +119,25 @@ impl OwnerMap {
         }
         map.entries.sort_unstable();
         map.names.sort_unstable_by_key(|(pid, _)| *pid);
+        map.index.reserve(map.entries.len());
+        for (i, e) in map.entries.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            map.index
+                .entry(e.inode)
+                .and_modify(|(_, n)| *n += 1)
+                .or_insert((i, 1));
+        }
         Ok(map)
     }
 
     /// Every process holding socket `inode`, by pid then fd. Empty for inode 0.
     pub fn owners(&self, inode: u64) -> impl Iterator<Item = Owner<'_>> {
-        let start = self.entries.partition_point(|e| e.inode < inode);
-        let end = start + self.entries[start..].partition_point(|e| e.inode == inode);
-        let slice = if inode == 0 {
-            &[][..]
-        } else {
-            &self.entries[start..end]
+        let slice = match self.index.get(&inode) {
+            Some(&(start, n)) if inode != 0 => self
+                .entries
+                .get(start as usize..start as usize + n as usize)
+                .unwrap_or_default(),
+            _ => &[],
         };
         slice.iter().map(move |e| Owner {
             pid: e.pid,
@@ -120,6 +157,39 @@ impl OwnerMap {
     pub fn incomplete(&self) -> bool {
         self.unreadable > 0
     }
+}
+
+/// Whether the proc file system at `proc_root` is mounted with a `hidepid` other than 0/off.
+fn hides_pids(proc_root: &Path) -> bool {
+    let Ok(info) = std::fs::read(proc_root.join("self/mountinfo")) else {
+        return false;
+    };
+    let root = std::fs::canonicalize(proc_root).unwrap_or_else(|_| proc_root.to_path_buf());
+    mount_hides_pids(&String::from_utf8_lossy(&info), &root.to_string_lossy())
+}
+
+/// The mountinfo decision, for `mount_point`: the last proc mount there wins (it hides the
+/// earlier ones).
+fn mount_hides_pids(mountinfo: &str, mount_point: &str) -> bool {
+    let mut hides = false;
+    for line in mountinfo.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        if left.split_whitespace().nth(4) != Some(mount_point) {
+            continue;
+        }
+        let mut r = right.split_whitespace();
+        if r.next() != Some("proc") {
+            continue;
+        }
+        let opts = r.nth(1).unwrap_or("");
+        hides = opts.split(',').any(|o| {
+            o.strip_prefix("hidepid=")
+                .is_some_and(|v| !matches!(v, "0" | "off"))
+        });
+    }
+    hides
 }
 
 fn parse_u32(b: &[u8]) -> Option<u32> {
@@ -260,6 +330,22 @@ mod tests {
         assert_eq!(socket_inode(b"socket:[]"), None);
         assert_eq!(socket_inode(b"socket:[12a]"), None);
         assert_eq!(socket_inode(b"/dev/null"), None);
+    }
+
+    #[test]
+    fn hidepid_is_read_from_the_last_proc_mount() {
+        let info = "22 1 0:21 / /proc rw,nosuid - proc proc rw\n\
+                    99 22 0:50 / /proc rw,relatime - proc proc rw,hidepid=invisible\n";
+        assert!(mount_hides_pids(info, "/proc"));
+        assert!(!mount_hides_pids(
+            "22 1 0:21 / /proc rw - proc proc rw\n",
+            "/proc"
+        ));
+        assert!(!mount_hides_pids(
+            "22 1 0:21 / /proc rw - proc proc rw,hidepid=0\n",
+            "/proc"
+        ));
+        assert!(!mount_hides_pids(info, "/elsewhere"));
     }
 
     #[test]
