@@ -1,0 +1,193 @@
+//! The JSON schema is a contract: these test-local types mirror the man page's JSON SCHEMA, with
+//! `deny_unknown_fields`, and every object of a real listing (every socket kind, every option
+//! that adds keys) must deserialize into them. A renamed, retyped or new key fails here first.
+
+mod common;
+
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
+
+use common::*;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Socket {
+    proto: String,
+    state: String,
+    local: Option<Endpoint>,
+    remote: Option<Endpoint>,
+    recv_q: Option<u32>,
+    send_q: Option<u32>,
+    uid: Option<u32>,
+    inode: u64,
+    processes: Option<Vec<Process>>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    path: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    peer_inode: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "present")]
+    user: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    timer: Option<Option<Timer>>,
+    #[serde(default, deserialize_with = "present")]
+    info: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+    #[serde(default, deserialize_with = "present")]
+    memory: Option<Option<Memory>>,
+    #[serde(default, deserialize_with = "present")]
+    v6only: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "present")]
+    mark: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "present")]
+    cgroup: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    shutdown: Option<Option<Shutdown>>,
+}
+
+/// Tells a key that is present and null (`Some(None)`) from one that is absent (`None`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Endpoint {
+    addr: String,
+    port: u16,
+    host: Option<String>,
+    service: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Process {
+    pid: u32,
+    name: String,
+    fd: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Timer {
+    kind: String,
+    remaining_ms: u64,
+    retransmits: u32,
+    probes: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Memory {
+    rmem_alloc: Option<u32>,
+    rcvbuf: Option<u32>,
+    wmem_alloc: Option<u32>,
+    sndbuf: Option<u32>,
+    fwd_alloc: Option<u32>,
+    wmem_queued: Option<u32>,
+    optmem: Option<u32>,
+    backlog: Option<u32>,
+    drops: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Shutdown {
+    receive: bool,
+    send: bool,
+}
+
+const PROTOS: [&str; 9] = [
+    "tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "unix",
+];
+const STATES: [&str; 13] = [
+    "ESTABLISHED",
+    "SYN_SENT",
+    "SYN_RECV",
+    "FIN_WAIT1",
+    "FIN_WAIT2",
+    "TIME_WAIT",
+    "CLOSE",
+    "CLOSE_WAIT",
+    "LAST_ACK",
+    "LISTEN",
+    "CLOSING",
+    "NEW_SYN_RECV",
+    "UNCONN",
+];
+
+fn parse(args: &[&str]) -> Vec<Socket> {
+    let run = rnetstat(args);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    serde_json::from_slice(&run.out.stdout)
+        .unwrap_or_else(|e| panic!("output does not match the schema: {e}\n{}", run.explain()))
+}
+
+#[test]
+fn every_object_matches_the_documented_schema() {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let _c = TcpStream::connect(l.local_addr().expect("addr")).expect("connect");
+    let _a = l.accept().expect("accept");
+    let _u = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+    let (_p1, _p2) = UnixStream::pair().expect("pair");
+    let _d = UnixDatagram::unbound().expect("dgram");
+    let dir = std::env::temp_dir().join(format!("rnetstat-schema-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let _ul = UnixListener::bind(dir.join("s.sock")).expect("bind unix");
+
+    for source in ["netlink", "proc"] {
+        // Every option that adds keys, at once.
+        let all = parse(&[
+            "-tux",
+            "-apeo",
+            "-n",
+            "--json",
+            "--info",
+            "--memory",
+            "--extended",
+            "--source",
+            source,
+        ]);
+        assert!(all.len() >= 6, "{source}: {all:?}");
+        for s in &all {
+            assert!(PROTOS.contains(&s.proto.as_str()), "{s:?}");
+            assert!(STATES.contains(&s.state.as_str()), "{s:?}");
+            assert!(s.processes.is_some(), "-p always gives processes: {s:?}");
+            assert!(
+                s.user.is_some() && s.timer.is_some(),
+                "-e and -o keys: {s:?}"
+            );
+            assert!(s.info.is_some() && s.memory.is_some() && s.shutdown.is_some());
+            if s.proto == "unix" {
+                assert!(s.local.is_none() && s.remote.is_none(), "{s:?}");
+                assert!(s.kind.is_some() && s.path.is_some() && s.peer_inode.is_some());
+            } else {
+                assert!(s.local.is_some() && s.remote.is_some(), "{s:?}");
+                assert!(s.kind.is_none() && s.path.is_none() && s.peer_inode.is_none());
+            }
+        }
+        // And without options, the optional keys are absent rather than null.
+        for s in parse(&["-tux", "-an", "--json", "--source", source]) {
+            assert!(
+                s.processes.is_none() && s.user.is_none() && s.timer.is_none(),
+                "{s:?}"
+            );
+            assert!(
+                s.info.is_none() && s.memory.is_none() && s.cgroup.is_none(),
+                "{s:?}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
