@@ -101,7 +101,8 @@ fn two_hundred_listings_under_churn_keep_every_long_lived_socket() {
     let mut made = 0;
     let mut seen_total = 0usize;
     for i in 0..200 {
-        if start.elapsed() > Duration::from_secs(50) {
+        // About 2 s on an idle machine; the bound only keeps a pathological run from hanging CI.
+        if start.elapsed() > Duration::from_secs(240) {
             break;
         }
         let source = if i % 4 == 3 { "proc" } else { "netlink" };
