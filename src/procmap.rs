@@ -99,7 +99,14 @@ impl OwnerMap {
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
+                    .map(|h| {
+                        // A scan thread that died cannot vouch for its processes: say owners
+                        // may be missing rather than pretend it found none.
+                        h.join().unwrap_or_else(|_| Partial {
+                            unreadable: 1,
+                            ..Partial::default()
+                        })
+                    })
                     .collect()
             })
         };

@@ -122,21 +122,13 @@ pub fn run<W: io::Write>(
         .extended
         .then(|| CgroupPaths::scan(&cfg.proc_root));
     let mut previous: Option<HashMap<Key, Socket>> = None;
+    // A GONE socket's owners are those of the listing it was last seen in.
+    let mut previous_owners: Option<crate::procmap::OwnerMap> = None;
     let mut out = Some(out);
     while !crate::signal::stop_requested() {
         let snap = listing::snapshot(cfg)?;
         let current = index(snap.sockets);
         let time = crate::signal::timestamp();
-        let ctx = Context {
-            owners: if cfg.programs {
-                snap.owners.as_ref()
-            } else {
-                None
-            },
-            cgroups: cgroups.as_ref(),
-        };
-        let Some(w) = out.take() else { break };
-        let mut printer = Printer::new(cfg.output, w, RenderOptions::from_config(cfg), names, ctx);
         let events = match &previous {
             None => current
                 .values()
@@ -145,6 +137,18 @@ pub fn run<W: io::Write>(
             Some(before) => diff(before, &current),
         };
         for (kind, from, socket) in events {
+            let owners = if kind == EventKind::Gone {
+                previous_owners.as_ref()
+            } else {
+                snap.owners.as_ref()
+            };
+            let ctx = Context {
+                owners: owners.filter(|_| cfg.programs),
+                cgroups: cgroups.as_ref(),
+            };
+            let Some(w) = out.take() else { break };
+            let mut printer =
+                Printer::new(cfg.output, w, RenderOptions::from_config(cfg), names, ctx);
             let ev = Event {
                 time: &time,
                 kind,
@@ -152,9 +156,10 @@ pub fn run<W: io::Write>(
                 socket,
             };
             printer.event(&ev).map_err(ListError::Output)?;
+            out = Some(printer.into_inner().map_err(ListError::Output)?);
         }
-        out = Some(printer.into_inner().map_err(ListError::Output)?);
         previous = Some(current);
+        previous_owners = snap.owners;
         if !crate::signal::sleep(interval) {
             break;
         }

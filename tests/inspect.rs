@@ -301,7 +301,7 @@ fn watch_reports_transitions_in_order_and_stops_on_sigint() {
     let lp = port(&listener);
     let mut child = Reaped(
         Command::new(BIN)
-            .args(["--watch", "0.05", "-tan", "--json"])
+            .args(["--watch", "0.05", "-tanp", "--json"])
             .args(format!("( sport = :{lp} or dport = :{lp} )").split(' '))
             .stdout(Stdio::piped())
             .spawn()
@@ -359,9 +359,18 @@ fn watch_reports_transitions_in_order_and_stops_on_sigint() {
         .is_some_and(|t| t.ends_with("TIME_WAIT")));
     // The server side, once closed, is GONE.
     let server_gone = |v: &Value| v["event"] == "gone" && v["socket"]["remote"]["port"] == cport;
-    if !seen.iter().any(server_gone) {
-        wait_for(&rx, "the server side GONE", server_gone);
-    }
+    let gone = match seen.iter().find(|v| server_gone(v)) {
+        Some(v) => v.clone(),
+        None => wait_for(&rx, "the server side GONE", server_gone)
+            .pop()
+            .expect("event"),
+    };
+    // A GONE socket names the owner it had when last seen.
+    assert_eq!(
+        owner_pids(&gone["socket"]),
+        [u64::from(std::process::id())],
+        "{gone}"
+    );
     interrupt(&child);
     assert!(exit_status(child).success());
 }
