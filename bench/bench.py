@@ -470,7 +470,8 @@ def report(args, pop_info, results, scale, gnu_time):
     print_table(results, floor)
     if scale:
         print(f"\nscale: at 2N ({scale['tcp_sockets']} TCP sockets) rnetstat -tanp median wall "
-              f"{scale['wall_2n']:.3f} s")
+              f"{scale['wall_2n']:.3f} s ({scale['ratio']:.2f}× N), CPU {scale['cpu_2n']:.3f} s "
+              f"({scale['cpu_ratio']:.2f}× N)")
     checks = target_checks(results, scale and scale["ratio"])
     print("\n### Targets" + (" (reported only: smoke size)" if args.smoke else "") + "\n")
     for desc, verdict, detail in checks:
@@ -507,8 +508,9 @@ def run(args, pop_holder, saved_holder):
         if r2["error"]:
             results["rnetstat -tanp @2N"] = r2
         else:
-            scale = {"tcp_sockets": seen, "wall_2n": r2["wall"],
-                     "ratio": r2["wall"] / results["rnetstat -tanp"]["wall"]}
+            r1 = results["rnetstat -tanp"]
+            scale = {"tcp_sockets": seen, "wall_2n": r2["wall"], "ratio": r2["wall"] / r1["wall"],
+                     "cpu_2n": r2["cpu"], "cpu_ratio": r2["cpu"] / r1["cpu"]}
 
     checks = report(args, pop_info, results, scale, gnu_time)
     if any(r["error"] for r in results.values()):

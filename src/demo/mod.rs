@@ -754,7 +754,25 @@ impl<'o> Ctx<'o> {
 
     /// The listing now, limited to the demo's ports.
     pub fn look(&mut self) -> Result<Listing> {
-        let snap = listing::snapshot(&self.cfg).context("cannot list sockets")?;
+        // The kernel filters by port too (state mask and bytecode), so a busy machine's other
+        // sockets are never copied out; the exact selection below stays the reference.
+        let mut cfg = self.cfg.clone();
+        let mut words = Vec::new();
+        for (_, port) in &self.ports {
+            if !words.is_empty() {
+                words.push("or".to_string());
+            }
+            words.extend(
+                format!("sport = :{port} or dport = :{port}")
+                    .split(' ')
+                    .map(str::to_string),
+            );
+        }
+        if !words.is_empty() {
+            cfg.filter = crate::filter::Filter::parse(&words, &crate::filter::NoLookup)
+                .map_err(|e| anyhow!("demo port filter: {e}"))?;
+        }
+        let snap = listing::snapshot(&cfg).context("cannot list sockets")?;
         if let Some(f) = snap.outcome.failures.first() {
             return Err(anyhow!("cannot list sockets: {f}"));
         }
