@@ -250,7 +250,7 @@ impl Config {
     /// The sock_diag state mask for `table`: the filter's `state` words when given (they
     /// replace -a/-l, as in ss), else netstat's -a/-l/default rule.
     pub fn state_mask(&self, table: Table) -> u32 {
-        self.filter.request_mask(self.show_mask(table))
+        self.filter.request_mask(self.show_mask(table)) & State::KNOWN_MASK
     }
 
     /// Whether owners must be scanned: for -p, or for --pid/--program.
@@ -258,20 +258,11 @@ impl Config {
         self.programs || self.filter.needs_owners()
     }
 
-    /// The tables a listing actually dumps (the unix table is skipped when the filter can
-    /// never match a unix socket).
-    pub fn dumped_tables(&self) -> impl Iterator<Item = Table> + '_ {
-        self.tables
-            .iter()
-            .copied()
-            .filter(|t| *t != Table::Unix || self.filter.may_match_unix())
-    }
-
     /// netstat's -a/-l/default state mask for `table`.
     pub fn show_mask(&self, table: Table) -> u32 {
-        // Every bit, not just the known states: unconnected unix datagram sockets and future
-        // states must not be dropped by the kernel-side filter.
-        let all = u32::MAX;
+        // Every state netstat lists (the unix dump needs CLOSE for unconnected datagram
+        // sockets, which the crate's own unix StateFlags::all() leaves out).
+        let all = State::KNOWN_MASK;
         let server = match table {
             Table::Inet(InetProto::Tcp, _) | Table::Unix => State::Listen.mask_bit(),
             Table::Inet(..) => State::Close.mask_bit(),

@@ -21,7 +21,7 @@ use crate::listing::{ListError, Snapshot};
 use crate::model::{InetProto, Table};
 use crate::names::Names;
 use crate::procmap::OwnerMap;
-use crate::render::{Context, Printer, RenderOptions};
+use crate::render::Context;
 use crate::source::netlink::parse;
 use crate::watch::{Event, EventKind};
 
@@ -90,6 +90,9 @@ fn subscribe() -> io::Result<NlSocket> {
     for (group, _) in GROUPS {
         sock.add_membership(group)?;
     }
+    // Room for bursts (a process exiting closes thousands of sockets at once) while the owner
+    // listing is refreshed; the kernel caps this at net.core.rmem_max.
+    rustix::net::sockopt::set_socket_recv_buffer_size(sock.as_fd(), 4 << 20)?;
     // Wake up every 200 ms to refresh owners and notice SIGINT/SIGTERM.
     rustix::net::sockopt::set_socket_timeout(
         sock.as_fd(),
@@ -124,7 +127,11 @@ pub fn run<W: io::Write>(cfg: &Config, names: &mut Names, out: W) -> Result<(), 
     let (mut older, mut recent) = (None::<Recent>, take()?);
     let mut taken = Instant::now();
     let mut buf = vec![0u8; 64 * 1024];
-    let mut out = Some(out);
+    if cfg.verbose {
+        // Subscribed and, with -p, the first owner listing taken: events from now on are seen.
+        eprintln!("rnetstat: following socket destruction events");
+    }
+    let mut out = out;
     while !crate::signal::stop_requested() {
         if keep_listing && taken.elapsed() >= Duration::from_secs(1) {
             older = recent.take();
@@ -143,14 +150,31 @@ pub fn run<W: io::Write>(cfg: &Config, names: &mut Names, out: W) -> Result<(), 
             {
                 continue
             }
+            // The receive buffer overflowed: events were lost, but the stream goes on.
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                eprintln!(
+                    "rnetstat: the kernel dropped some destruction events (receive buffer full)"
+                );
+                continue;
+            }
             Err(e) => return Err(EventsError::Receive(e)),
         };
-        let n = n.min(buf.len());
+        if n > buf.len() {
+            eprintln!("rnetstat: skipped a {n}-byte event datagram larger than the buffer");
+            continue;
+        }
         let groups = from.multicast_groups();
         let Some(&(_, proto)) = GROUPS.iter().find(|(g, _)| groups & (1 << (g - 1)) != 0) else {
             continue;
         };
-        for msg in parse::messages(&buf[..n]).flatten() {
+        for msg in parse::messages(&buf[..n]) {
+            let msg = match msg {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("rnetstat: skipped an event that could not be read: {e}");
+                    break;
+                }
+            };
             if msg.kind != parse::SOCK_DIAG_BY_FAMILY {
                 continue;
             }
@@ -184,9 +208,6 @@ pub fn run<W: io::Write>(cfg: &Config, names: &mut Names, out: W) -> Result<(), 
                 owners: if cfg.programs { owners } else { None },
                 cgroups: cgroups.as_ref(),
             };
-            let Some(w) = out.take() else { break };
-            let mut printer =
-                Printer::new(cfg.output, w, RenderOptions::from_config(cfg), names, ctx);
             let time = crate::signal::timestamp();
             let ev = Event {
                 time: &time,
@@ -194,14 +215,8 @@ pub fn run<W: io::Write>(cfg: &Config, names: &mut Names, out: W) -> Result<(), 
                 from: None,
                 socket: &sock_rec,
             };
-            printer
-                .event(&ev)
+            out = crate::render::event_line(cfg, names, ctx, out, &ev)
                 .map_err(|e| EventsError::List(ListError::Output(e)))?;
-            out = Some(
-                printer
-                    .into_inner()
-                    .map_err(|e| EventsError::List(ListError::Output(e)))?,
-            );
         }
     }
     Ok(())

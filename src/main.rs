@@ -145,7 +145,7 @@ fn report(cfg: &Config, outcome: &Outcome, hinted: &mut bool) -> bool {
             let by = match s.by {
                 SourceKind::Netlink => "netlink sock_diag".to_string(),
                 SourceKind::Proc => {
-                    format!("{}/net/{}", cfg.proc_root.display(), proc_file(s.table))
+                    format!("{}/net/{}", cfg.proc_root.display(), s.table.proc_file())
                 }
             };
             let _ = match &s.fallback_reason {
@@ -169,11 +169,4 @@ fn report(cfg: &Config, outcome: &Outcome, hinted: &mut bool) -> bool {
         let _ = writeln!(err, "{HIDDEN_OWNERS_HINT}");
     }
     outcome.failures.is_empty()
-}
-
-fn proc_file(t: rnetstat::model::Table) -> &'static str {
-    match t {
-        rnetstat::model::Table::Inet(p, f) => p.proc_file(f),
-        rnetstat::model::Table::Unix => "unix",
-    }
 }

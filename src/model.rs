@@ -87,6 +87,26 @@ pub enum Table {
     Unix,
 }
 
+impl Table {
+    /// The file under /proc/net that holds this table.
+    pub fn proc_file(self) -> &'static str {
+        match self {
+            Table::Inet(p, fam) => p.proc_file(fam),
+            Table::Unix => "unix",
+        }
+    }
+
+    /// The name of `state` in this table, as JSON and --watch give it: netstat's TCP names;
+    /// UNCONN for a UDP, raw or unix socket in the kernel's CLOSE state.
+    pub fn state_name(self, state: State) -> &'static str {
+        match (self, state) {
+            (Table::Inet(InetProto::Tcp, _), s) => s.tcp_name(),
+            (_, State::Close) => "UNCONN",
+            (_, s) => s.tcp_name(),
+        }
+    }
+}
+
 impl std::fmt::Display for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -168,6 +188,11 @@ impl State {
             State::Unknown(n) => n,
         }
     }
+
+    /// The mask of every state above (bits 1..=12). Bit 13 is the kernel's TCP_BOUND_INACTIVE
+    /// (bound sockets that neither listen nor connect), which netstat, ss and /proc/net never
+    /// list; asking netlink for all 32 bits would add them to the netlink source only.
+    pub const KNOWN_MASK: u32 = 0x1ffe;
 
     /// The bit of this state in a sock_diag state mask.
     pub fn mask_bit(self) -> u32 {

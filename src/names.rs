@@ -248,8 +248,17 @@ mod tests {
 
     #[test]
     fn loopback_resolves_through_etc_hosts() {
+        // Only where /etc/hosts answers: otherwise the lookup would leave the machine.
+        let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+        let named = hosts.lines().any(|l| {
+            let mut f = l.split('#').next().unwrap_or("").split_whitespace();
+            f.next() == Some("127.0.0.1") && f.next().is_some()
+        });
+        if !named {
+            eprintln!("skipping: /etc/hosts does not name 127.0.0.1");
+            return;
+        }
         let mut n = Names::new(NumericMode::default(), DEFAULT_LOOKUP_BUDGET);
-        // /etc/hosts names 127.0.0.1 on every system this runs on.
         assert!(n.host("127.0.0.1".parse().expect("ip")).is_some());
         assert_eq!(n.host("0.0.0.0".parse().expect("ip")), None);
     }

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::listing::{self, ListError};
 use crate::model::{Detail, Socket, State, Table};
 use crate::names::Names;
-use crate::render::{Context, Printer, RenderOptions};
+use crate::render::Context;
 
 /// What happened to a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +83,8 @@ fn key(s: &Socket) -> Key {
     }
 }
 
-/// Compares two listings, in a stable order: GONE, then STATE, then NEW.
+/// Compares two listings: GONE first, then STATE, then NEW, each in table and address order,
+/// so the same change always prints the same way.
 fn diff<'a>(
     before: &'a HashMap<Key, Socket>,
     after: &'a HashMap<Key, Socket>,
@@ -103,7 +104,25 @@ fn diff<'a>(
             None => events.push((EventKind::New, None, new)),
         }
     }
+    sort_events(&mut events);
     events
+}
+
+fn sort_events(events: &mut [(EventKind, Option<State>, &Socket)]) {
+    let rank = |k: EventKind| match k {
+        EventKind::Gone => 0,
+        EventKind::State => 1,
+        _ => 2,
+    };
+    events.sort_by(|a, b| {
+        let addr = |s: &Socket| s.inet().map(|i| (i.local, i.remote));
+        (rank(a.0), a.2.table().proc_file(), addr(a.2), a.2.inode).cmp(&(
+            rank(b.0),
+            b.2.table().proc_file(),
+            addr(b.2),
+            b.2.inode,
+        ))
+    });
 }
 
 fn index(sockets: Vec<Socket>) -> HashMap<Key, Socket> {
@@ -124,16 +143,35 @@ pub fn run<W: io::Write>(
     let mut previous: Option<HashMap<Key, Socket>> = None;
     // A GONE socket's owners are those of the listing it was last seen in.
     let mut previous_owners: Option<crate::procmap::OwnerMap> = None;
-    let mut out = Some(out);
+    let mut out = out;
     while !crate::signal::stop_requested() {
         let snap = listing::snapshot(cfg)?;
+        // A table that failed or changed under the dump would show up as sockets vanishing and
+        // coming back: say so, and compare against the next good listing instead.
+        let interrupted = snap.outcome.served.iter().any(|s| s.interrupted);
+        if !snap.outcome.failures.is_empty() || interrupted {
+            for f in &snap.outcome.failures {
+                eprintln!("rnetstat: {f}; this round is skipped");
+            }
+            if interrupted {
+                eprintln!("rnetstat: a table changed during the dump; this round is skipped");
+            }
+            if !crate::signal::sleep(interval) {
+                break;
+            }
+            continue;
+        }
         let current = index(snap.sockets);
         let time = crate::signal::timestamp();
         let events = match &previous {
-            None => current
-                .values()
-                .map(|s| (EventKind::Present, None, s))
-                .collect(),
+            None => {
+                let mut all: Vec<_> = current
+                    .values()
+                    .map(|s| (EventKind::Present, None, s))
+                    .collect();
+                sort_events(&mut all);
+                all
+            }
             Some(before) => diff(before, &current),
         };
         for (kind, from, socket) in events {
@@ -146,17 +184,14 @@ pub fn run<W: io::Write>(
                 owners: owners.filter(|_| cfg.programs),
                 cgroups: cgroups.as_ref(),
             };
-            let Some(w) = out.take() else { break };
-            let mut printer =
-                Printer::new(cfg.output, w, RenderOptions::from_config(cfg), names, ctx);
             let ev = Event {
                 time: &time,
                 kind,
                 from,
                 socket,
             };
-            printer.event(&ev).map_err(ListError::Output)?;
-            out = Some(printer.into_inner().map_err(ListError::Output)?);
+            out =
+                crate::render::event_line(cfg, names, ctx, out, &ev).map_err(ListError::Output)?;
         }
         previous = Some(current);
         previous_owners = snap.owners;

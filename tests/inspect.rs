@@ -151,7 +151,10 @@ fn state_words_and_groups_select_like_ss() {
     let mut b = [0u8; 1];
     assert_eq!(accepted.read(&mut b).expect("eof"), 0);
     drop(accepted);
-    std::thread::sleep(Duration::from_millis(50));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while run("state time-wait").is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(run("state time-wait"), ["TIME_WAIT"]);
     assert_eq!(run("state bucket"), ["TIME_WAIT"]);
 }
@@ -383,27 +386,42 @@ fn events_report_a_socket_the_test_closes() {
     let lp = port(&listener);
     let mut child = Reaped(
         Command::new(BIN)
-            .args(["--events", "-n", "-p", "--json", "-t"])
+            .args(["--events", "-n", "-p", "--json", "-t", "-v"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn"),
     );
     let rx = line_reader(&mut child.0);
-    // Give it time to subscribe and take its first owner listing.
-    std::thread::sleep(Duration::from_millis(1500));
-    if let Ok(Some(status)) = child.0.try_wait() {
-        let mut err = String::new();
-        let _ = child
-            .0
-            .stderr
-            .take()
-            .map(|mut e| e.read_to_string(&mut err));
-        if !is_root() && err.contains("subscribe") {
-            eprintln!("skipping: destroy events need privileges here: {err}");
-            return;
+    // -v says when it is subscribed (and has its first owner listing); wait for that.
+    let err = child.0.stderr.take().expect("stderr");
+    let (tx, ready) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
         }
-        panic!("--events exited early: {status}: {err}");
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut said = Vec::new();
+    loop {
+        match ready.recv_timeout(Duration::from_millis(100)) {
+            Ok(l) if l.contains("following socket destruction events") => break,
+            Ok(l) => said.push(l),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if !is_root() && said.iter().any(|l| l.contains("subscribe")) {
+                    eprintln!("skipping: destroy events need privileges here: {said:?}");
+                    return;
+                }
+                panic!("--events exited early: {said:?}");
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "--events never got ready: {said:?}"
+                )
+            }
+        }
     }
     let inode = inode_of(&listener);
     drop(listener);

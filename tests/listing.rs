@@ -141,8 +141,9 @@ fn udp_unconnected_and_connected() {
         .connect(server.local_addr().expect("addr"))
         .expect("connect");
     client.send(b"ping").expect("send");
-    // Let the datagram land in the server's receive queue.
-    std::thread::sleep(Duration::from_millis(50));
+    // peek() returns once the datagram sits in the server's receive queue.
+    let mut peeked = [0u8; 4];
+    server.peek(&mut peeked).expect("datagram arrived");
     for source in SOURCES {
         let l = list(source, &["-u"]);
         let s = find(&l, inode_of(&server), source);
@@ -257,7 +258,14 @@ fn time_wait_is_held_by_the_side_that_closed_first() {
     let mut buf = [0u8; 1];
     assert_eq!(accepted.read(&mut buf).expect("eof"), 0);
     drop(accepted); // ...so once the server closes too, the client side sits in TIME_WAIT.
-    std::thread::sleep(Duration::from_millis(50));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline
+        && !by_local_port(&list("netlink", &["-t"]), client_port)
+            .iter()
+            .any(|s| s["state"] == "TIME_WAIT")
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     for source in SOURCES {
         let l = list(source, &["-t", "-o"]);
         let tw: Vec<_> = by_local_port(&l, client_port)

@@ -170,11 +170,6 @@ impl Filter {
         self.expr.is_some() || self.needs_owners() || !self.uids.is_empty()
     }
 
-    /// Whether the filter has an address/port expression.
-    pub fn has_expression(&self) -> bool {
-        self.expr.is_some()
-    }
-
     /// The address/port expression, for callers that want to compile it (e.g. to bytecode).
     pub fn expression(&self) -> Option<&Expr> {
         self.expr.as_ref()

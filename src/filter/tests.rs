@@ -83,7 +83,7 @@ fn no_words_is_the_empty_filter_that_matches_everything() {
     let f = Filter::parse::<&str>(&[], &NoLookup).expect("empty parses");
     assert_eq!(f.state_mask(), None);
     assert!(!f.has_conditions());
-    assert!(!f.has_expression());
+    assert!(f.expression().is_none());
     assert!(f.is_empty());
     assert_eq!(f.inet_bytecode(InetProto::Tcp), None);
     assert!(!parse("state listening").is_empty());

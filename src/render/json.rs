@@ -9,7 +9,7 @@ use std::io;
 use serde::Serialize;
 
 use super::{Context, RenderOptions};
-use crate::model::{Detail, InetProto, Socket, State, Table};
+use crate::model::{Detail, InetProto, Socket, Table};
 use crate::names::Names;
 use crate::source::netlink::tcpinfo::{Shutdown, SkMemInfo, TcpInfo};
 
@@ -85,16 +85,6 @@ struct JsonTimer {
     probes: u32,
 }
 
-/// The JSON `state` value: netstat's TCP names; UNCONN for a UDP, raw or unix socket in the
-/// kernel's CLOSE state.
-pub fn state_name(table: Table, state: State) -> &'static str {
-    match (table, state) {
-        (Table::Inet(InetProto::Tcp, _), s) => s.tcp_name(),
-        (_, State::Close) => "UNCONN",
-        (_, s) => s.tcp_name(),
-    }
-}
-
 pub struct JsonWriter<'a, W: io::Write> {
     out: W,
     opts: RenderOptions,
@@ -142,8 +132,8 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
         let head = Head {
             time: ev.time,
             event: ev.kind.json_name(),
-            from: ev.from.map(|st| state_name(table, st)),
-            to: ev.from.map(|_| state_name(table, ev.socket.state)),
+            from: ev.from.map(|st| table.state_name(st)),
+            to: ev.from.map(|_| table.state_name(ev.socket.state)),
         };
         let mut text = serde_json::to_vec(&head).map_err(io::Error::from)?;
         text.pop(); // the closing brace: the socket goes inside
@@ -161,7 +151,7 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
                 Table::Inet(p, f) => p.name(f),
                 Table::Unix => "unix",
             },
-            state: state_name(table, s.state),
+            state: table.state_name(s.state),
             local: None,
             remote: None,
             recv_q: s.recv_q,

@@ -49,6 +49,20 @@ impl RenderOptions {
     }
 }
 
+/// Writes one event line (`--watch`, `--events`) with a printer made for it: each line may need
+/// its own owner map (a GONE socket's owners come from an earlier listing). Hands `out` back.
+pub fn event_line<W: io::Write>(
+    cfg: &Config,
+    names: &mut Names,
+    ctx: Context<'_>,
+    out: W,
+    ev: &crate::watch::Event<'_>,
+) -> io::Result<W> {
+    let mut printer = Printer::new(cfg.output, out, RenderOptions::from_config(cfg), names, ctx);
+    printer.event(ev)?;
+    printer.into_inner()
+}
+
 /// One renderer per output mode.
 pub enum Printer<'a, W: io::Write> {
     Table(table::TableWriter<'a, W>),

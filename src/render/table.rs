@@ -92,8 +92,8 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
             let _ = write!(
                 self.line,
                 " ({} -> {})",
-                super::json::state_name(table, from),
-                super::json::state_name(table, ev.socket.state)
+                table.state_name(from),
+                table.state_name(ev.socket.state)
             );
         }
         self.line.push('\n');
@@ -112,9 +112,14 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
     }
 
     fn inet_row(&mut self, s: &Socket, i: &InetInfo) {
-        let proto = i.proto.name(i.family);
+        // netstat's names: UDP-Lite is `udpl`/`udpl6` in the table (JSON says `udplite`).
+        let proto = match (i.proto, i.family) {
+            (InetProto::UdpLite, crate::model::Family::V4) => "udpl",
+            (InetProto::UdpLite, crate::model::Family::V6) => "udpl6",
+            (p, f) => p.name(f),
+        };
         let (rq, sq) = (s.recv_q.unwrap_or(0), s.send_q.unwrap_or(0));
-        let _ = write!(self.line, "{proto:<4}  {rq:>6} {sq:>6} ");
+        let _ = write!(self.line, "{proto:<5} {rq:>6} {sq:>6} ");
         self.cell.clear();
         endpoint(&mut self.cell, self.names, i.local, i.proto);
         let _ = write!(self.line, "{:<23} ", self.cell);
@@ -129,7 +134,8 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
                 let _ = write!(self.cell, "{}", st.as_u8());
             }
             (_, State::Close) => {}
-            (_, st) => self.cell.push_str(st.tcp_name()),
+            (_, State::Established) => self.cell.push_str("ESTABLISHED"),
+            (_, _) => self.cell.push_str("UNKNOWN"),
         }
         let _ = write!(self.line, "{:<11}", self.cell);
         if self.opts.extend {

@@ -71,6 +71,17 @@ pub struct Query {
     pub internals: bool,
 }
 
+/// Wraps `sink` to count what it was given.
+fn counted<'a>(
+    sink: &'a mut dyn FnMut(&Socket) -> std::io::Result<()>,
+    n: &'a mut usize,
+) -> impl FnMut(&Socket) -> std::io::Result<()> + 'a {
+    move |s| {
+        *n += 1;
+        sink(s)
+    }
+}
+
 /// Lists tables one after another with the chosen source, reusing one netlink socket.
 pub struct Sources {
     choice: SourceChoice,
@@ -97,9 +108,26 @@ impl Sources {
         if self.choice == SourceChoice::Proc {
             return procnet::dump(&self.proc_root, table, query.states, sink);
         }
-        let attempt = self.netlink_dump(table, query, sink);
+        let mut emitted = 0usize;
+        let mut attempt = self.netlink_dump(table, query, &mut counted(sink, &mut emitted));
+        if let Err(SourceError::Unsupported {
+            errno: libc::EINVAL,
+            ..
+        }) = attempt
+        {
+            if query.bytecode.is_some() && emitted == 0 {
+                // The kernel refused the filter program, not the table: dump without it (the
+                // caller's own filter still applies).
+                let plain = Query {
+                    bytecode: None,
+                    ..query.clone()
+                };
+                attempt = self.netlink_dump(table, &plain, &mut counted(sink, &mut emitted));
+            }
+        }
         match attempt {
-            Err(e) if self.choice == SourceChoice::Auto && e.wants_fallback() => {
+            // Falling back after some records went out would print them twice.
+            Err(e) if self.choice == SourceChoice::Auto && e.wants_fallback() && emitted == 0 => {
                 let mut served = procnet::dump(&self.proc_root, table, query.states, sink)?;
                 served.fallback_reason = Some(e.to_string());
                 Ok(served)

@@ -154,8 +154,7 @@ impl Netlink {
                     state_flags: UnixStates::from_bits_retain(states),
                     inode: 0,
                     show_flags: ShowFlags::from_bits_retain(
-                        (ShowFlags::NAME | ShowFlags::VFS | ShowFlags::PEER | ShowFlags::RQLEN)
-                            .bits()
+                        (ShowFlags::NAME | ShowFlags::PEER | ShowFlags::RQLEN).bits()
                             | UDIAG_SHOW_UID,
                     ),
                     cookie: [0xff; 8],
@@ -204,7 +203,7 @@ impl Netlink {
                     parse::NLMSG_DONE => {
                         // The kernel reports "no such protocol" inside DONE.
                         return match parse::error_code(msg.payload) {
-                            Some(code) if code < 0 => Err(classify(table, -code)),
+                            Some(code) if code < 0 => Err(classify(table, code.saturating_neg())),
                             _ => Ok(served),
                         };
                     }

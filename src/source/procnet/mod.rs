@@ -21,11 +21,7 @@ pub fn dump(
     states: u32,
     sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
 ) -> Result<Served, SourceError> {
-    let file = match table {
-        Table::Inet(p, fam) => p.proc_file(fam),
-        Table::Unix => "unix",
-    };
-    let path = proc_root.join("net").join(file);
+    let path = proc_root.join("net").join(table.proc_file());
     let f = File::open(&path).map_err(|source| SourceError::Io {
         path: path.clone(),
         source,

@@ -145,7 +145,8 @@ const SO_ACCEPTCON: u32 = 1 << 16;
 /// `Num RefCount Protocol Flags Type St Inode [Path]`.
 ///
 /// The path is everything after the inode and one space, so a path with spaces is kept whole.
-/// (A path with a newline cannot be represented in this file at all; netlink carries it.)
+/// A path with a newline spans two lines of the file; the caller rejoins them (see
+/// [`unix_path_mut`]).
 pub fn unix_line(line: &[u8]) -> Result<Socket> {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let mut rest = line;
@@ -179,15 +180,15 @@ pub fn unix_line(line: &[u8]) -> Result<Socket> {
             None => UnixName::Path(p.to_vec()),
         }),
     };
-    // St is the socket's SS_* state; map it to the sk_state netlink reports.
+    // The kernel derives St from sk_state (unix_seq_show): CONNECTED/CONNECTING mean
+    // ESTABLISHED (CONNECTING: an embryo waiting for accept(), with no struct socket yet),
+    // UNCONNECTED/DISCONNECTING mean anything else. Map back to the sk_state netlink reports.
     let state = if flags & SO_ACCEPTCON != 0 {
         State::Listen
     } else {
         match st {
-            1 => State::Close,       // SS_UNCONNECTED
-            2 => State::SynSent,     // SS_CONNECTING
-            3 => State::Established, // SS_CONNECTED
-            4 => State::Close,       // SS_DISCONNECTING
+            2 | 3 => State::Established,
+            1 | 4 => State::Close,
             _ => State::Unknown(u8::try_from(st).unwrap_or(u8::MAX)),
         }
     };
