@@ -19,4 +19,5 @@ pub mod render;
 pub mod signal;
 pub mod source;
 pub mod stats;
+pub mod sysdb;
 pub mod watch;

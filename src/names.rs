@@ -181,45 +181,23 @@ fn reverse_lookup(ip: IpAddr) -> Option<String> {
     Some(name.to_string_lossy().into_owned())
 }
 
-/// `/etc/services`: `name port/proto [aliases...] [# comment]`. First entry for a port wins.
+/// port/proto → the first name /etc/services gives it.
 fn parse_services(text: &[u8]) -> HashMap<(u16, &'static str), String> {
     let mut map = HashMap::new();
-    for line in text.split(|c| *c == b'\n') {
-        let line = line.split(|c| *c == b'#').next().unwrap_or_default();
-        let line = String::from_utf8_lossy(line);
-        let mut f = line.split_whitespace();
-        let (Some(name), Some(pp)) = (f.next(), f.next()) else {
-            continue;
-        };
-        let Some((port, proto)) = pp.split_once('/') else {
-            continue;
-        };
-        let Ok(port) = port.parse::<u16>() else {
-            continue;
-        };
-        let proto = match proto {
-            "tcp" => "tcp",
-            "udp" => "udp",
-            _ => continue,
-        };
-        map.entry((port, proto)).or_insert_with(|| name.to_string());
+    for e in crate::sysdb::services(&String::from_utf8_lossy(text)) {
+        if let Some(name) = e.names.first() {
+            map.entry((e.port, e.proto))
+                .or_insert_with(|| name.to_string());
+        }
     }
     map
 }
 
-/// `/etc/passwd`: `name:x:uid:...`. First entry for a uid wins.
+/// uid → the first name /etc/passwd gives it.
 fn parse_passwd(text: &[u8]) -> HashMap<u32, String> {
     let mut map = HashMap::new();
-    for line in text.split(|c| *c == b'\n') {
-        let mut f = line.split(|c| *c == b':');
-        let (Some(name), Some(_), Some(uid)) = (f.next(), f.next(), f.next()) else {
-            continue;
-        };
-        let Some(uid) = std::str::from_utf8(uid).ok().and_then(|u| u.parse().ok()) else {
-            continue;
-        };
-        map.entry(uid)
-            .or_insert_with(|| String::from_utf8_lossy(name).into_owned());
+    for (name, uid) in crate::sysdb::passwd(&String::from_utf8_lossy(text)) {
+        map.entry(uid).or_insert_with(|| name.to_string());
     }
     map
 }

@@ -62,40 +62,18 @@ impl SystemTables {
     /// (`name:x:uid:...`). Malformed lines are skipped; the first entry for a name wins.
     pub fn from_text(services: &[u8], passwd: &[u8]) -> SystemTables {
         let mut t = SystemTables::default();
-        for line in services.split(|c| *c == b'\n') {
-            let line = line.split(|c| *c == b'#').next().unwrap_or_default();
-            let line = String::from_utf8_lossy(line);
-            let mut f = line.split_whitespace();
-            let (Some(name), Some(pp)) = (f.next(), f.next()) else {
-                continue;
-            };
-            let Some((port, proto)) = pp.split_once('/') else {
-                continue;
-            };
-            let Ok(port) = port.parse::<u16>() else {
-                continue;
-            };
-            for n in std::iter::once(name).chain(f) {
+        for entry in crate::sysdb::services(&String::from_utf8_lossy(services)) {
+            for n in entry.names {
                 let e = t.services.entry(n.to_string()).or_default();
-                let slot = match proto {
-                    "tcp" => &mut e.tcp,
-                    "udp" => &mut e.udp,
-                    _ => continue,
+                let slot = if entry.proto == "tcp" {
+                    &mut e.tcp
+                } else {
+                    &mut e.udp
                 };
-                slot.get_or_insert(port);
+                slot.get_or_insert(entry.port);
             }
         }
-        for line in passwd.split(|c| *c == b'\n') {
-            let mut f = line.split(|c| *c == b':');
-            let (Some(name), Some(_), Some(uid)) = (f.next(), f.next(), f.next()) else {
-                continue;
-            };
-            let Some(uid) = std::str::from_utf8(uid).ok().and_then(|u| u.parse().ok()) else {
-                continue;
-            };
-            let Ok(name) = std::str::from_utf8(name) else {
-                continue;
-            };
+        for (name, uid) in crate::sysdb::passwd(&String::from_utf8_lossy(passwd)) {
             t.users.entry(name.to_string()).or_insert(uid);
         }
         t
