@@ -204,6 +204,32 @@ pub fn check_interrupt() -> Result<()> {
     }
 }
 
+/// Reads from `sock` (which must have a read timeout) until EOF, `want` bytes, or 10,000 reads,
+/// checking for Ctrl-C between timeouts. Returns the bytes read.
+pub fn drain(sock: &socket2::Socket, want: Option<usize>) -> Result<usize> {
+    let mut buf = vec![0u8; 65536];
+    let mut read = 0usize;
+    for _ in 0..10_000 {
+        if want.is_some_and(|w| read >= w) {
+            break;
+        }
+        match io::Read::read(&mut &*sock, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                check_interrupt()?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(read)
+}
+
 /// Sleeps in short slices, stopping early on a signal.
 pub fn nap(d: Duration) -> Result<()> {
     let end = Instant::now() + d;

@@ -255,25 +255,9 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     walk.record(&l);
 
     // TIME_WAIT: the server drains; the client's FIN arrives and is ACKed.
-    let mut drained = 0usize;
     conn.s()
         .set_read_timeout(Some(Duration::from_millis(200)))?;
-    let mut buf = vec![0u8; 8192];
-    for _ in 0..10_000 {
-        match io::Read::read(&mut conn.s(), &mut buf) {
-            Ok(0) => break,
-            Ok(n) => drained += n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                super::check_interrupt()?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let drained = super::drain(conn.s(), None)?;
     let (_, l) = ctx.wait_for(Duration::from_secs(2), |l| {
         l.state_of(saddr, caddr) == Some(State::TimeWait)
     })?;

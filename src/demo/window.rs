@@ -231,23 +231,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     receiver
         .s()
         .set_read_timeout(Some(Duration::from_millis(200)))?;
-    let mut read = 0usize;
-    let mut buf = vec![0u8; 65536];
-    while read < written {
-        match io::Read::read(&mut receiver.s(), &mut buf) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                super::check_interrupt()?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let read = super::drain(receiver.s(), Some(written))?;
     let (_, l) = ctx.wait_for(Duration::from_secs(2), |l| {
         l.conn(pair.0, pair.1).and_then(|s| s.send_q) == Some(0)
     })?;
