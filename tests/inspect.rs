@@ -369,9 +369,8 @@ fn watch_reports_transitions_in_order_and_stops_on_sigint() {
             .expect("event"),
     };
     // A GONE socket names the owner it had when last seen.
-    assert_eq!(
-        owner_pids(&gone["socket"]),
-        [u64::from(std::process::id())],
+    assert!(
+        owner_pids(&gone["socket"]).contains(&u64::from(std::process::id())),
         "{gone}"
     );
     interrupt(&child);
@@ -431,9 +430,8 @@ fn events_report_a_socket_the_test_closes() {
     let ev = seen.last().expect("event");
     assert_eq!(ev["socket"]["proto"], "tcp");
     assert_eq!(ev["socket"]["inode"], inode, "last-seen inode: {ev}");
-    assert_eq!(
-        owner_pids(&ev["socket"]),
-        [u64::from(std::process::id())],
+    assert!(
+        owner_pids(&ev["socket"]).contains(&u64::from(std::process::id())),
         "{ev}"
     );
     interrupt(&child);

@@ -103,7 +103,7 @@ fn tcp_v4_listener_and_connected_pair_with_owner() {
         assert_eq!(c["state"], "ESTABLISHED");
         assert_eq!(c["local"]["port"], t.client_port());
         assert_eq!(c["remote"]["port"], t.port());
-        assert_eq!(owner_pids(c), [me]);
+        assert!(owner_pids(c).contains(&me), "{c}");
         let a = find(&l, inode_of(&t.accepted), source);
         assert_eq!(a["state"], "ESTABLISHED");
         assert_eq!(a["local"]["port"], t.port());
@@ -236,7 +236,10 @@ fn unix_sockets_of_every_kind() {
         for s in [sa, sb] {
             assert_eq!(s["state"], "ESTABLISHED");
             assert_eq!(s["path"], Value::Null);
-            assert_eq!(owner_pids(s), [u64::from(std::process::id())]);
+            assert!(
+                owner_pids(s).contains(&u64::from(std::process::id())),
+                "{s}"
+            );
         }
         if source == "netlink" {
             assert_eq!(sa["peer_inode"], ib, "socketpair ends name each other");
@@ -341,11 +344,11 @@ fn a_socket_shared_with_a_child_lists_both_owners() {
     for source in SOURCES {
         let l = list(source, &["-t", "-l"]);
         let s = find(&l, inode_of(&listener), source);
-        let mut pids = owner_pids(s);
-        pids.sort_unstable();
-        let mut want = vec![u64::from(std::process::id()), u64::from(child.pid())];
-        want.sort_unstable();
-        assert_eq!(pids, want, "{source}: {s}");
+        // Both holders (another test forking at that moment may briefly hold a copy too).
+        let pids = owner_pids(s);
+        for want in [u64::from(std::process::id()), u64::from(child.pid())] {
+            assert!(pids.contains(&want), "{source}: {want} missing: {s}");
+        }
         let child_entry = s["processes"]
             .as_array()
             .and_then(|a| a.iter().find(|p| p["pid"] == child.pid()))
@@ -449,20 +452,26 @@ fn both_sources_give_the_same_records() {
     );
     for inode in inodes {
         let (a, b) = (find(&nl, inode, "netlink"), find(&pr, inode, "proc"));
+        // Owners are compared for this process only: a child another test is forking holds a
+        // copy of every descriptor between fork and exec, in one listing but not the other.
+        let me = u64::from(std::process::id());
+        let mine = |s: &Value| -> Vec<Value> {
+            s["processes"]
+                .as_array()
+                .map(|ps| ps.iter().filter(|p| p["pid"] == me).cloned().collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            mine(a),
+            mine(b),
+            "owners differ for inode {inode}:\nnetlink {a}\nproc    {b}"
+        );
+        assert_eq!(mine(a).len(), 1, "{a}");
         let keys: &[&str] = if a["proto"] == "unix" {
-            &["proto", "state", "type", "path", "inode", "processes"]
+            &["proto", "state", "type", "path", "inode"]
         } else {
             &[
-                "proto",
-                "state",
-                "local",
-                "remote",
-                "recv_q",
-                "send_q",
-                "uid",
-                "inode",
-                "processes",
-                "user",
+                "proto", "state", "local", "remote", "recv_q", "send_q", "uid", "inode", "user",
             ]
         };
         for k in keys {
