@@ -332,17 +332,19 @@ MATCHING_SS = {"rnetstat -tan": "ss -tan", "netstat -tan": "ss -tan", "ss -tan":
 
 
 def print_table(res, rss_floor_mib):
-    print("| command | runs | median wall (s) | median CPU (s) | peak RSS (MiB) | wall vs ss |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| command | runs | median wall (s) | wall min–max (s) | median CPU (s) | peak RSS (MiB) "
+          "| wall vs ss |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in res.items():
         if r["error"] or not r["runs"]:
-            print(f"| `{name}` | 0 | FAILED | | | |")
+            print(f"| `{name}` | 0 | FAILED | | | | |")
             continue
         ref = res.get(MATCHING_SS.get(name, "ss -tanp"), {})
         ratio = f"{r['wall'] / ref['wall']:.2f}×" if ref.get("wall") else "–"
         rss = f"≤ {rss_floor_mib:.1f}" if r["rss_mib"] <= rss_floor_mib else f"{r['rss_mib']:.1f}"
-        print(f"| `{name}` | {len(r['runs'])} | {r['wall']:.3f} | {r['cpu']:.3f} | {rss} "
-              f"| {ratio} |")
+        walls = [x["wall"] for x in r["runs"]]
+        print(f"| `{name}` | {len(walls)} | {r['wall']:.3f} | {min(walls):.3f}–{max(walls):.3f} "
+              f"| {r['cpu']:.3f} | {rss} | {ratio} |")
     failed = [f"- `{n}`: {r['error']}" for n, r in res.items() if r["error"]]
     if failed:
         print("\nFailed commands (not timed):", *failed, sep="\n")
@@ -510,7 +512,7 @@ def run(args, pop_holder, saved_holder):
         else:
             r1 = results["rnetstat -tanp"]
             scale = {"tcp_sockets": seen, "wall_2n": r2["wall"], "ratio": r2["wall"] / r1["wall"],
-                     "cpu_2n": r2["cpu"], "cpu_ratio": r2["cpu"] / r1["cpu"]}
+                     "cpu_2n": r2["cpu"], "cpu_ratio": r2["cpu"] / max(r1["cpu"], 1e-6)}
 
     checks = report(args, pop_info, results, scale, gnu_time)
     if any(r["error"] for r in results.values()):
