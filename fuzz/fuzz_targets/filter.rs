@@ -294,7 +294,83 @@ fn run(bc: &[u8], e: &Entry) -> bool {
     len == 0
 }
 
+/// Checks the auditor against programs the kernel rejects, so a passing audit means something.
+fn self_check() {
+    let op = |code: u8, yes: u8, no: u16| {
+        let mut v = vec![code, yes];
+        v.extend_from_slice(&no.to_ne_bytes());
+        v
+    };
+    let cat = |parts: &[Vec<u8>]| parts.concat();
+    let port = |p: u16| op(0, 0, p);
+    let host = |family: u8, prefix: u8, addr: &[u8]| {
+        let mut v = vec![family, prefix, 0, 0];
+        v.extend_from_slice(&(-1i32).to_ne_bytes());
+        v.extend_from_slice(addr);
+        v
+    };
+    // Accepted: reject-past-the-end and accept-at-the-end jumps, a port pair, a host condition.
+    let good = cat(&[
+        op(S_GE, 8, 8 + 12 + 4),
+        port(1000),
+        op(S_COND, 12, 12 + 4),
+        host(AF_UNSPEC, 0, &[]),
+    ]);
+    assert_eq!(audit(&good), Ok(()));
+    assert!(run(
+        &good,
+        &Entry {
+            family: AF_INET,
+            saddr: [0; 16],
+            daddr: [0; 16],
+            sport: 1000,
+            dport: 0
+        }
+    ));
+    assert!(!run(
+        &good,
+        &Entry {
+            family: AF_INET,
+            saddr: [0; 16],
+            daddr: [0; 16],
+            sport: 999,
+            dport: 0
+        }
+    ));
+    for (why, bad) in [
+        ("empty", vec![]),
+        ("unknown op", op(99, 4, 8)),
+        ("no not a multiple of 4", op(JMP, 4, 6)),
+        ("no past end + 4", op(JMP, 4, 12)),
+        ("yes short of the op", cat(&[op(S_GE, 4, 12), port(1)])),
+        (
+            "no into the op itself",
+            cat(&[op(S_COND, 12, 4), host(AF_UNSPEC, 0, &[])]),
+        ),
+        (
+            "no inside the next op",
+            cat(&[op(JMP, 4, 8), op(S_GE, 8, 12), port(1), op(JMP, 4, 8)]),
+        ),
+        (
+            "v4 prefix /33",
+            cat(&[op(S_COND, 16, 20), host(AF_INET, 33, &[10, 0, 0, 0])]),
+        ),
+        ("bad family", cat(&[op(D_COND, 12, 16), host(7, 0, &[])])),
+        (
+            "truncated address",
+            cat(&[op(D_COND, 12, 16), host(AF_INET6, 8, &[])]),
+        ),
+    ] {
+        assert!(
+            audit(&bad).is_err(),
+            "the auditor accepted a program with {why}"
+        );
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
+    static CHECKED: std::sync::Once = std::sync::Once::new();
+    CHECKED.call_once(self_check);
     let text = String::from_utf8_lossy(data);
     let words: Vec<&str> = text.split_whitespace().collect();
     let f = match Filter::parse(&words, tables()) {
