@@ -1,23 +1,29 @@
-//! Records real fuzzing seeds from this machine: sock_diag dump datagrams and /proc/net lines.
+//! Records real fuzzing seeds from this machine: sock_diag dump datagrams, the extension
+//! attributes (tcp_info, skmeminfo) of real TCP sockets, /proc/net lines and the
+//! `--statistics` files.
 //!
 //! The fuzz targets in `fuzz/` start from these, so mutation begins from what the kernel really
 //! sends rather than from hand-written bytes. The helper opens a varied set of its own sockets
-//! (TCP listener and connection, v4 and v6, UDP connected and not, unix stream/datagram with a
-//! path holding a space, an abstract name holding a NUL, and a raw ICMP socket when root), dumps
-//! every table over NETLINK_SOCK_DIAG with raw syscalls, and keeps its own records (plus two
-//! foreign ones and the closing DONE) so each seed stays small.
+//! (TCP listener and connection that moved data both ways, v4 and v6, UDP connected and not,
+//! unix stream/datagram with a path holding a space, an abstract name holding a NUL, and a raw
+//! ICMP socket when root), dumps every table over NETLINK_SOCK_DIAG with raw syscalls (TCP also
+//! with every extension requested), and keeps its own records (plus two foreign ones and the
+//! closing DONE) so each seed stays small.
 //!
 //! Run: `cargo run --example capture_seeds -- fuzz/seeds`
 
 use std::collections::HashSet;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram, UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
-use rnetstat::source::netlink::parse::{messages, NLMSG_DONE, NLMSG_ERROR, SOCK_DIAG_BY_FAMILY};
+use rnetstat::source::netlink::parse::{
+    attributes, messages, INET_DIAG_MSG_LEN, NLMSG_DONE, NLMSG_ERROR, SOCK_DIAG_BY_FAMILY,
+};
+use rnetstat::source::netlink::tcpinfo::{INET_DIAG_INFO, INET_DIAG_SKMEMINFO};
 
 const NETLINK_SOCK_DIAG: i32 = 4;
 const NLM_F_REQUEST: u16 = 1;
@@ -34,8 +40,15 @@ fn main() -> std::io::Result<()> {
 
     // Our own sockets, so the capture holds every kind of record.
     let l4 = TcpListener::bind("127.0.0.1:0")?;
-    let c4 = TcpStream::connect(l4.local_addr()?)?;
-    let (a4, _) = l4.accept()?;
+    let mut c4 = TcpStream::connect(l4.local_addr()?)?;
+    let (mut a4, _) = l4.accept()?;
+    // Move data both ways and leave some unread, so tcp_info and skmeminfo hold real counters
+    // (bytes_acked, segs_out, delivery_rate, rmem_alloc...) rather than a fresh socket's zeros.
+    c4.write_all(&[0x5a; 100_000])?;
+    let mut got = vec![0u8; 60_000];
+    a4.read_exact(&mut got)?;
+    a4.write_all(b"reply")?;
+    c4.read_exact(&mut got[..5])?;
     let l6 = TcpListener::bind("[::1]:0").ok();
     let c6 = l6
         .as_ref()
@@ -61,27 +74,38 @@ fn main() -> std::io::Result<()> {
     for (name, req) in [
         (
             "tcp4",
-            inet_req(libc::AF_INET as u8, libc::IPPROTO_TCP as u8),
+            inet_req(libc::AF_INET as u8, libc::IPPROTO_TCP as u8, 0),
         ),
         (
             "tcp6",
-            inet_req(libc::AF_INET6 as u8, libc::IPPROTO_TCP as u8),
+            inet_req(libc::AF_INET6 as u8, libc::IPPROTO_TCP as u8, 0),
+        ),
+        (
+            "tcp4-ext",
+            inet_req(libc::AF_INET as u8, libc::IPPROTO_TCP as u8, EXT_ALL),
+        ),
+        (
+            "tcp6-ext",
+            inet_req(libc::AF_INET6 as u8, libc::IPPROTO_TCP as u8, EXT_ALL),
         ),
         (
             "udp4",
-            inet_req(libc::AF_INET as u8, libc::IPPROTO_UDP as u8),
+            inet_req(libc::AF_INET as u8, libc::IPPROTO_UDP as u8, 0),
         ),
         (
             "udp6",
-            inet_req(libc::AF_INET6 as u8, libc::IPPROTO_UDP as u8),
+            inet_req(libc::AF_INET6 as u8, libc::IPPROTO_UDP as u8, 0),
         ),
         (
             "raw4",
-            inet_req(libc::AF_INET as u8, libc::IPPROTO_RAW as u8),
+            inet_req(libc::AF_INET as u8, libc::IPPROTO_RAW as u8, 0),
         ),
         ("unix", unix_req()),
     ] {
         let dgrams = dump(&req)?;
+        if name.ends_with("-ext") {
+            extension_seeds(&out, name, &dgrams, &ours)?;
+        }
         let small = shrink(&dgrams, &ours);
         std::fs::write(dir.join(format!("{name}.bin")), &small)?;
         eprintln!(
@@ -89,6 +113,15 @@ fn main() -> std::io::Result<()> {
             dgrams.len(),
             small.len()
         );
+    }
+
+    // The --statistics files, whole.
+    let dir = out.join("stats");
+    std::fs::create_dir_all(&dir)?;
+    for file in ["snmp", "netstat", "snmp6", "sctp/snmp"] {
+        if let Ok(text) = std::fs::read(Path::new("/proc/net").join(file)) {
+            std::fs::write(dir.join(file.replace('/', "_")), text)?;
+        }
     }
 
     // /proc/net lines; the inet seed's first byte selects the table (see the fuzz target).
@@ -170,12 +203,55 @@ fn own_inodes() -> std::io::Result<HashSet<u64>> {
     Ok(set)
 }
 
-/// `nlmsghdr` + `inet_diag_req_v2` asking for every state.
-fn inet_req(family: u8, proto: u8) -> Vec<u8> {
+/// `idiag_ext` bits 1..=8: MEMINFO, INFO, VEGASINFO, CONG, TOS, TCLASS, SKMEMINFO, SHUTDOWN.
+const EXT_ALL: u8 = 0xff;
+
+/// The `tcpinfo` target's seeds: for each of our own TCP records in an extension dump, its
+/// whole attribute stream and, alone, its `INET_DIAG_INFO` (tcp_info) and `INET_DIAG_SKMEMINFO`
+/// values.
+fn extension_seeds(
+    out: &Path,
+    name: &str,
+    dgrams: &[Vec<u8>],
+    ours: &HashSet<u64>,
+) -> std::io::Result<()> {
+    let dir = out.join("tcpinfo");
+    std::fs::create_dir_all(&dir)?;
+    let mut n = 0;
+    for d in dgrams {
+        for m in messages(d) {
+            let Ok(m) = m else { break };
+            if m.kind != SOCK_DIAG_BY_FAMILY || m.payload.len() < INET_DIAG_MSG_LEN {
+                continue;
+            }
+            let ino =
+                u32::from_ne_bytes([m.payload[68], m.payload[69], m.payload[70], m.payload[71]]);
+            if !ours.contains(&u64::from(ino)) {
+                continue;
+            }
+            let attrs = &m.payload[INET_DIAG_MSG_LEN..];
+            std::fs::write(dir.join(format!("{name}-{n}-attrs")), attrs)?;
+            for (kind, v) in attributes(attrs) {
+                let what = match kind {
+                    INET_DIAG_INFO => "info",
+                    INET_DIAG_SKMEMINFO => "skmeminfo",
+                    _ => continue,
+                };
+                std::fs::write(dir.join(format!("{name}-{n}-{what}")), v)?;
+            }
+            n += 1;
+        }
+    }
+    eprintln!("{name}: {n} tcpinfo seeds");
+    Ok(())
+}
+
+/// `nlmsghdr` + `inet_diag_req_v2` asking for every state and the `ext` extensions.
+fn inet_req(family: u8, proto: u8, ext: u8) -> Vec<u8> {
     let mut body = vec![
         family,
         proto,
-        0,
+        ext,
         if proto == libc::IPPROTO_RAW as u8 {
             proto
         } else {

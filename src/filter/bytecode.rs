@@ -30,6 +30,10 @@ const AF_INET6: u8 = 10;
 /// The request attribute type that carries the program.
 pub const INET_DIAG_REQ_BYTECODE: u16 = 1;
 
+/// The longest program an `INET_DIAG_REQ_BYTECODE` attribute can carry: its 16-bit length
+/// includes the 4-byte attribute header.
+pub const MAX_LEN: usize = u16::MAX as usize - 4;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
     /// A label, placed at an instruction index.
@@ -135,7 +139,8 @@ impl Prog {
         }
     }
 
-    /// Lays the program out; `None` when a jump does not fit the op's 16-bit field.
+    /// Lays the program out; `None` when a jump does not fit the op's 16-bit field or the
+    /// program does not fit the netlink attribute (16-bit length, 4-byte header) it travels in.
     fn assemble(&self) -> Option<Vec<u8>> {
         let mut pos = Vec::with_capacity(self.ins.len() + 1);
         let mut at = 0usize;
@@ -144,6 +149,9 @@ impl Prog {
             at += 4 + i.payload.len();
         }
         let total = at;
+        if total > MAX_LEN {
+            return None;
+        }
         pos.push(total);
         let mut out = Vec::with_capacity(total);
         for (k, i) in self.ins.iter().enumerate() {
@@ -253,5 +261,41 @@ mod tests {
         assert_eq!(at(16), (D_LE, 8, 28 - 16)); // <= fails → `>` holds → end
         assert_eq!(u16::from_ne_bytes([b[22], b[23]]), 2);
         assert_eq!(at(24), (JMP, 4, 28 + 4 - 24)); // <= held → reject
+    }
+
+    /// `a or b` where each side is a chain of IPv6 host conditions just short of the 16-bit
+    /// jump limit: every jump fits, but the whole program (twice as long) did not fit the
+    /// attribute, and was emitted anyway, so the request failed instead of falling back to
+    /// filtering in user space. Built directly: the parser no longer accepts that many
+    /// conditions.
+    #[test]
+    fn a_program_longer_than_a_netlink_attribute_is_not_emitted() {
+        let cond = || {
+            Expr::Cond(Cond::Host(
+                Side::Local,
+                HostCond {
+                    prefix: Some(super::super::Prefix {
+                        addr: "::1".parse().expect("address"),
+                        len: 128,
+                    }),
+                    port: None,
+                },
+            ))
+        };
+        // Balanced, so building, compiling and dropping it recurse only a dozen levels.
+        fn chain(n: usize, cond: &dyn Fn() -> Expr) -> Expr {
+            if n == 1 {
+                return cond();
+            }
+            let a = chain(n / 2, cond);
+            let b = chain(n - n / 2, cond);
+            Expr::And(Box::new(a), Box::new(b))
+        }
+        // 2300 conditions of 28 bytes: 64,400 bytes a side, jumps up to 64,404.
+        let e = Expr::Or(Box::new(chain(2300, &cond)), Box::new(chain(2300, &cond)));
+        assert_eq!(compile(&e, InetProto::Tcp), None);
+        // One side alone fits, right at the boundary's safe side.
+        let one = compile(&chain(2300, &cond), InetProto::Tcp).expect("64,400 bytes fit");
+        assert!(one.len() <= MAX_LEN);
     }
 }

@@ -77,14 +77,19 @@ struct Token {
 /// Splits the words into tokens: on blanks, with `(`, `)` and a leading `!` split off.
 fn tokenize<S: AsRef<str>>(words: &[S]) -> (String, Vec<Token>) {
     let mut input = String::new();
+    // `input`'s length in chars, kept as we go: counting it afresh for each word made
+    // tokenizing quadratic in the number of words.
+    let mut chars = 0usize;
     let mut toks = Vec::new();
     for (i, w) in words.iter().enumerate() {
         if i > 0 {
             input.push(' ');
+            chars += 1;
         }
-        let base = input.chars().count();
+        let base = chars;
         let w = w.as_ref();
         input.push_str(w);
+        chars += w.chars().count();
         let mut piece = String::new();
         let mut piece_col = base;
         for (col, c) in (base..).zip(w.chars().chain(std::iter::once(' '))) {
@@ -143,11 +148,26 @@ fn split_piece(piece: &str, mut col: usize, toks: &mut Vec<Token>) {
     }
 }
 
+/// How deeply `(` and `not` may nest. The parser, the evaluator and the bytecode compiler
+/// recurse once per level, so without a bound a long enough filter (`((((...` or `!!!!...` in
+/// one argument) overflows the stack; real filters nest a handful of levels.
+pub(super) const MAX_NESTING: usize = 100;
+
+/// How many conditions an expression may hold. A chain of `and`/`or` builds a tree as deep as
+/// it is long, which the evaluator and compiler recurse through; this bounds that depth and
+/// keeps the bytecode well inside its 16-bit jumps and netlink attribute length.
+pub(super) const MAX_CONDITIONS: usize = 1000;
+
 struct Parser<'a> {
     input: String,
     toks: Vec<Token>,
     pos: usize,
+    /// Open parentheses (to tell a stray `)`).
     depth: usize,
+    /// Open parentheses and `not`s (bounded by [`MAX_NESTING`]).
+    nesting: usize,
+    /// Conditions so far (bounded by [`MAX_CONDITIONS`]).
+    conditions: usize,
     lookup: &'a dyn Lookup,
 }
 
@@ -164,6 +184,8 @@ pub(super) fn parse<S: AsRef<str>>(
         toks,
         pos: 0,
         depth: 0,
+        nesting: 0,
+        conditions: 0,
         lookup,
     };
     let states = p.states()?;
@@ -329,10 +351,35 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
         if self.peek().is_some_and(is_not) {
+            self.nest()?;
             self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            let e = self.unary()?;
+            self.nesting -= 1;
+            return Ok(Expr::Not(Box::new(e)));
         }
         self.primary()
+    }
+
+    /// Enters one more level of `(` or `not`, the token at `pos`.
+    fn nest(&mut self) -> Result<(), FilterError> {
+        if self.nesting >= MAX_NESTING {
+            return Err(self.err_here(&format!(
+                "'(' and 'not' nest more than {MAX_NESTING} levels deep here"
+            )));
+        }
+        self.nesting += 1;
+        Ok(())
+    }
+
+    /// Counts one more condition, the one starting at `pos`.
+    fn count_condition(&mut self) -> Result<(), FilterError> {
+        if self.conditions >= MAX_CONDITIONS {
+            return Err(self.err_here(&format!(
+                "more than {MAX_CONDITIONS} conditions in one filter"
+            )));
+        }
+        self.conditions += 1;
+        Ok(())
     }
 
     fn primary(&mut self) -> Result<Expr, FilterError> {
@@ -347,6 +394,7 @@ impl Parser<'_> {
         let at = self.pos;
         match t.as_str() {
             "(" => {
+                self.nest()?;
                 self.pos += 1;
                 if self.peek() == Some(")") {
                     return Err(self.err_here("empty parentheses: expected a condition"));
@@ -354,6 +402,7 @@ impl Parser<'_> {
                 self.depth += 1;
                 let e = self.or()?;
                 self.depth -= 1;
+                self.nesting -= 1;
                 if self.peek() != Some(")") {
                     return Err(self.err_at(at, "this '(' is never closed".into()));
                 }
@@ -362,6 +411,7 @@ impl Parser<'_> {
             }
             ")" if self.depth == 0 => Err(self.err_here("unexpected ')' without a matching '('")),
             "src" | "dst" => {
+                self.count_condition()?;
                 self.pos += 1;
                 let side = if t == "src" {
                     Side::Local
@@ -389,6 +439,7 @@ impl Parser<'_> {
                 Ok(if negate { Expr::Not(Box::new(c)) } else { c })
             }
             "sport" | "dport" => {
+                self.count_condition()?;
                 self.pos += 1;
                 let side = if t == "sport" {
                     Side::Local

@@ -756,3 +756,49 @@ fn caret_rendering_points_under_the_token() {
     let e = parse_err("src é");
     assert_eq!(e.caret(), "    ^");
 }
+
+// ---- limits (found by the `filter` fuzz target) ----
+
+#[test]
+fn deeply_nested_parentheses_are_an_error_not_a_stack_overflow() {
+    let deep = format!("{}sport = :1{}", "(".repeat(20_000), ")".repeat(20_000));
+    let e = parse_err(&deep);
+    assert!(e.message().contains("nest more than"), "{e}");
+    assert_eq!(e.token_index(), Some(MAX_NESTING_FOR_TEST));
+    // The limit itself still parses.
+    let ok = format!(
+        "{}sport = :1{}",
+        "(".repeat(MAX_NESTING_FOR_TEST),
+        ")".repeat(MAX_NESTING_FOR_TEST)
+    );
+    assert!(m(
+        &parse(&ok),
+        &tcp(State::Listen, "0.0.0.0:1", "0.0.0.0:0")
+    ));
+}
+
+#[test]
+fn a_long_run_of_nots_is_an_error_not_a_stack_overflow() {
+    let e = parse_err(&format!("{}sport = :1", "!".repeat(100_000)));
+    assert!(e.message().contains("nest more than"), "{e}");
+    let e = parse_err(&format!("{}sport = :1", "not ".repeat(50_000)));
+    assert!(e.message().contains("nest more than"), "{e}");
+    // An even number of nots up to the limit cancels out.
+    let ok = parse(&format!("{}sport = :1", "!".repeat(MAX_NESTING_FOR_TEST)));
+    assert!(m(&ok, &tcp(State::Listen, "0.0.0.0:1", "0.0.0.0:0")));
+}
+
+#[test]
+fn too_many_conditions_are_an_error_not_a_stack_overflow() {
+    // A chain builds a tree as deep as it is long; 100,000 terms overflowed evaluating it.
+    let e = parse_err(&"sport = :1 ".repeat(100_000));
+    assert!(e.message().contains("conditions"), "{e}");
+    let e = parse_err(&"dst 10.0.0.1 or ".repeat(50_000));
+    assert!(e.message().contains("conditions"), "{e}");
+    // The limit itself parses, evaluates and compiles.
+    let ok = parse(&"sport != :1 ".repeat(super::parse::MAX_CONDITIONS));
+    assert!(m(&ok, &tcp(State::Listen, "0.0.0.0:2", "0.0.0.0:0")));
+    assert!(ok.inet_bytecode(InetProto::Tcp).is_some());
+}
+
+const MAX_NESTING_FOR_TEST: usize = super::parse::MAX_NESTING;
