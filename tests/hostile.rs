@@ -230,7 +230,16 @@ fn megabytes_of_argv_do_not_disturb_the_listing() {
     }
     let child = Reap(child);
     let pid = u64::from(child.0.id());
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
+    // Read until the new image's argv shows (a loaded machine can be slow to get there).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut cmdline = Vec::new();
+    while std::time::Instant::now() < deadline {
+        cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
+        if cmdline.len() > 1_500_000 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert!(
         cmdline.len() > 1_500_000,
         "cmdline is {} bytes",
