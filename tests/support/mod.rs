@@ -82,7 +82,11 @@ pub struct SharedBin {
 impl SharedBin {
     pub fn new(tag: &str) -> SharedBin {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("rnetstat-{tag}-{}", std::process::id()));
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Unique per call: tests of one binary run in parallel and each removes its copy.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("rnetstat-{tag}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("mkdir");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         let path = dir.join("rnetstat");
