@@ -6,6 +6,7 @@
 
 pub mod parse;
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -34,8 +35,18 @@ pub fn dump(
     // A unix path holding a newline arrives split over two lines; the record is held back one
     // line so a continuation can be joined to it instead of cutting the path.
     let mut pending: Option<Socket> = None;
+    // The kernel resumes each read() of these files at a position in its hash table, so sockets
+    // opened or closed meanwhile can make a record appear twice (seen under load). A socket is
+    // listed once: by inode, or for inode-less TIME_WAIT/request sockets by their addresses.
+    let mut seen_inodes = HashSet::new();
+    let mut seen_addrs = HashSet::new();
     let mut emit = |sock: Socket| -> Result<(), SourceError> {
-        if states & sock.state.mask_bit() != 0 {
+        let first = match (sock.inode, sock.inet()) {
+            (0, Some(i)) => seen_addrs.insert((i.local, i.remote)),
+            (0, None) => true,
+            (inode, _) => seen_inodes.insert(inode),
+        };
+        if first && states & sock.state.mask_bit() != 0 {
             sink(&sock).map_err(SourceError::Output)?;
         }
         Ok(())
@@ -91,4 +102,64 @@ pub fn dump(
 /// USER_HZ, the unit of the timer column. procfs asks sysconf; 100 on every Linux we know of.
 fn ticks_per_second() -> u64 {
     procfs::ticks_per_second().max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Family, InetProto};
+
+    /// A /proc tree with one file, removed on drop.
+    struct Tree(std::path::PathBuf);
+
+    impl Tree {
+        fn with(tag: &str, file: &str, text: &str) -> Tree {
+            let root =
+                std::env::temp_dir().join(format!("rnetstat-procnet-{}-{tag}", std::process::id()));
+            std::fs::create_dir_all(root.join("net")).expect("mkdir");
+            std::fs::write(root.join("net").join(file), text).expect("write");
+            Tree(root)
+        }
+    }
+
+    impl Drop for Tree {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn inodes(tree: &Tree, table: Table) -> Vec<u64> {
+        let mut got = Vec::new();
+        dump(&tree.0, table, u32::MAX, &mut |s: &Socket| {
+            got.push(s.inode);
+            Ok(())
+        })
+        .expect("dump");
+        got
+    }
+
+    // /proc/net/tcp as read while sockets come and go: the kernel resumed a read() at a moved
+    // position and repeated inode 7194454 (seen in a CI run, Linux 6.18), plus a TIME_WAIT twice.
+    const TCP_WITH_REPEATS: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:A40D 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 7194452 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:A40D 0100007F:A5DC 01 00000000:00000000 00:00000000 00000000     0        0 7194454 1 0000000000000000 20 4 30 10 -1
+   2: 0100007F:A40D 0100007F:A5DC 01 00000000:00000000 00:00000000 00000000     0        0 7194454 1 0000000000000000 20 4 30 10 -1
+   3: 0100007F:C350 0100007F:A40D 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000
+   4: 0100007F:C350 0100007F:A40D 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000
+";
+
+    #[test]
+    fn a_record_repeated_by_a_resumed_read_is_listed_once() {
+        let tree = Tree::with("repeats", "tcp", TCP_WITH_REPEATS);
+        let got = inodes(&tree, Table::Inet(InetProto::Tcp, Family::V4));
+        assert_eq!(got, [7194452, 7194454, 0]);
+    }
+
+    #[test]
+    fn a_missing_file_is_an_io_error_naming_it() {
+        let tree = Tree::with("missing", "tcp", "");
+        let err = dump(&tree.0, Table::Unix, u32::MAX, &mut |_: &Socket| Ok(()))
+            .expect_err("no net/unix in the tree");
+        assert!(err.to_string().contains("net/unix"), "{err}");
+    }
 }
