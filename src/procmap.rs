@@ -27,27 +27,7 @@ struct Entry {
     fd: u32,
 }
 
-/// A hasher for socket inodes: they are already well-spread integers, so one multiply mixes
-/// them enough, at a fraction of SipHash's cost on the per-row lookup.
-#[derive(Default, Clone, Copy)]
-struct InodeHasher(u64);
-
-impl std::hash::Hasher for InodeHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
-    }
-}
-
-type InodeIndex =
-    std::collections::HashMap<u64, (u32, u32), std::hash::BuildHasherDefault<InodeHasher>>;
+type InodeIndex = std::collections::HashMap<u64, (u32, u32), crate::model::InodeHashing>;
 
 /// inode → owners, built by [`OwnerMap::scan`].
 #[derive(Debug, Default)]

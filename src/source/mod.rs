@@ -9,11 +9,13 @@ mod error;
 pub mod netlink;
 pub mod procnet;
 
+use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use error::{errno_name, SourceError};
 
-use crate::model::{Socket, Table};
+use crate::model::{InodeHashing, Socket, Table};
 
 /// Which source the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -71,12 +73,36 @@ pub struct Query {
     pub internals: bool,
 }
 
-/// Wraps `sink` to count what it was given.
+/// Lets each socket of one table dump through once. Neither source is a snapshot: the kernel
+/// resumes a /proc read() or a netlink dump batch at a position in its hash table, and sockets
+/// opened or closed meanwhile can make one appear twice (seen on /proc/net/tcp under load).
+/// Sockets are told apart by inode, or by addresses for inode-less TIME_WAIT/request sockets.
+#[derive(Default)]
+struct Once {
+    inodes: HashSet<u64, InodeHashing>,
+    addrs: HashSet<(SocketAddr, SocketAddr)>,
+}
+
+impl Once {
+    fn first(&mut self, s: &Socket) -> bool {
+        match (s.inode, s.inet()) {
+            (0, Some(i)) => self.addrs.insert((i.local, i.remote)),
+            (0, None) => true,
+            (inode, _) => self.inodes.insert(inode),
+        }
+    }
+}
+
+/// Wraps `sink` to count what it was given and drop repeats.
 fn counted<'a>(
     sink: &'a mut dyn FnMut(&Socket) -> std::io::Result<()>,
     n: &'a mut usize,
+    once: &'a mut Once,
 ) -> impl FnMut(&Socket) -> std::io::Result<()> + 'a {
     move |s| {
+        if !once.first(s) {
+            return Ok(());
+        }
         *n += 1;
         sink(s)
     }
@@ -105,11 +131,14 @@ impl Sources {
         query: &Query,
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
     ) -> Result<Served, SourceError> {
-        if self.choice == SourceChoice::Proc {
-            return procnet::dump(&self.proc_root, table, query.states, sink);
-        }
+        let mut once = Once::default();
         let mut emitted = 0usize;
-        let mut attempt = self.netlink_dump(table, query, &mut counted(sink, &mut emitted));
+        if self.choice == SourceChoice::Proc {
+            let mut sink = counted(sink, &mut emitted, &mut once);
+            return procnet::dump(&self.proc_root, table, query.states, &mut sink);
+        }
+        let mut attempt =
+            self.netlink_dump(table, query, &mut counted(sink, &mut emitted, &mut once));
         if let Err(SourceError::Unsupported {
             errno: libc::EINVAL,
             ..
@@ -122,13 +151,15 @@ impl Sources {
                     bytecode: None,
                     ..query.clone()
                 };
-                attempt = self.netlink_dump(table, &plain, &mut counted(sink, &mut emitted));
+                attempt =
+                    self.netlink_dump(table, &plain, &mut counted(sink, &mut emitted, &mut once));
             }
         }
         match attempt {
             // Falling back after some records went out would print them twice.
             Err(e) if self.choice == SourceChoice::Auto && e.wants_fallback() && emitted == 0 => {
-                let mut served = procnet::dump(&self.proc_root, table, query.states, sink)?;
+                let mut sink = counted(sink, &mut emitted, &mut once);
+                let mut served = procnet::dump(&self.proc_root, table, query.states, &mut sink)?;
                 served.fallback_reason = Some(e.to_string());
                 Ok(served)
             }

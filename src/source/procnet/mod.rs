@@ -6,7 +6,6 @@
 
 pub mod parse;
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -35,18 +34,8 @@ pub fn dump(
     // A unix path holding a newline arrives split over two lines; the record is held back one
     // line so a continuation can be joined to it instead of cutting the path.
     let mut pending: Option<Socket> = None;
-    // The kernel resumes each read() of these files at a position in its hash table, so sockets
-    // opened or closed meanwhile can make a record appear twice (seen under load). A socket is
-    // listed once: by inode, or for inode-less TIME_WAIT/request sockets by their addresses.
-    let mut seen_inodes = HashSet::new();
-    let mut seen_addrs = HashSet::new();
     let mut emit = |sock: Socket| -> Result<(), SourceError> {
-        let first = match (sock.inode, sock.inet()) {
-            (0, Some(i)) => seen_addrs.insert((i.local, i.remote)),
-            (0, None) => true,
-            (inode, _) => seen_inodes.insert(inode),
-        };
-        if first && states & sock.state.mask_bit() != 0 {
+        if states & sock.state.mask_bit() != 0 {
             sink(&sock).map_err(SourceError::Output)?;
         }
         Ok(())
@@ -128,13 +117,19 @@ mod tests {
         }
     }
 
+    /// What the /proc source, as `Sources` runs it, lists from the tree.
     fn inodes(tree: &Tree, table: Table) -> Vec<u64> {
         let mut got = Vec::new();
-        dump(&tree.0, table, u32::MAX, &mut |s: &Socket| {
-            got.push(s.inode);
-            Ok(())
-        })
-        .expect("dump");
+        let query = crate::source::Query {
+            states: u32::MAX,
+            ..Default::default()
+        };
+        crate::source::Sources::new(crate::source::SourceChoice::Proc, tree.0.clone())
+            .list(table, &query, &mut |s: &Socket| {
+                got.push(s.inode);
+                Ok(())
+            })
+            .expect("dump");
         got
     }
 
