@@ -9,13 +9,11 @@ mod error;
 pub mod netlink;
 pub mod procnet;
 
-use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use error::{errno_name, SourceError};
 
-use crate::model::{InodeHashing, Socket, Table};
+use crate::model::{Socket, Table};
 
 /// Which source the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,22 +72,50 @@ pub struct Query {
 }
 
 /// Lets each socket of one table dump through once. Neither source is a snapshot: the kernel
-/// resumes a /proc read() or a netlink dump batch at a position in its hash table, and sockets
-/// opened or closed meanwhile can make one appear twice (seen on /proc/net/tcp under load).
-/// Sockets are told apart by inode, or by addresses for inode-less TIME_WAIT/request sockets.
-#[derive(Default)]
+/// resumes a /proc read() or a netlink dump batch at an offset inside a hash bucket, and a
+/// socket added to that bucket's head meanwhile shifts the others, so one already listed comes
+/// again (seen on /proc/net/tcp under load). A repeat therefore follows its first showing
+/// closely — within one bucket's chain — so the last `WINDOW` sockets are remembered rather than
+/// all of them: constant memory, and nothing growing with the table on the hot path.
+///
+/// Sockets are told apart by inode; inode-less TIME_WAIT/request sockets by a 63-bit hash of
+/// their addresses (a false match inside one window is a ~2^-55 event).
 struct Once {
-    inodes: HashSet<u64, InodeHashing>,
-    addrs: HashSet<(SocketAddr, SocketAddr)>,
+    recent: [u64; Self::WINDOW],
+    filled: usize,
+    next: usize,
 }
 
 impl Once {
-    fn first(&mut self, s: &Socket) -> bool {
-        match (s.inode, s.inet()) {
-            (0, Some(i)) => self.addrs.insert((i.local, i.remote)),
-            (0, None) => true,
-            (inode, _) => self.inodes.insert(inode),
+    const WINDOW: usize = 256;
+    const ADDRESS_KEY: u64 = 1 << 63;
+
+    fn new() -> Once {
+        Once {
+            recent: [0; Self::WINDOW],
+            filled: 0,
+            next: 0,
         }
+    }
+
+    fn first(&mut self, s: &Socket) -> bool {
+        let key = match (s.inode, s.inet()) {
+            (0, Some(i)) => {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (i.local, i.remote).hash(&mut h);
+                h.finish() | Self::ADDRESS_KEY
+            }
+            (0, None) => return true,
+            (inode, _) => inode & !Self::ADDRESS_KEY,
+        };
+        if self.recent[..self.filled].contains(&key) {
+            return false;
+        }
+        self.recent[self.next] = key;
+        self.next = (self.next + 1) % Self::WINDOW;
+        self.filled = (self.filled + 1).min(Self::WINDOW);
+        true
     }
 }
 
@@ -131,7 +157,7 @@ impl Sources {
         query: &Query,
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
     ) -> Result<Served, SourceError> {
-        let mut once = Once::default();
+        let mut once = Once::new();
         let mut emitted = 0usize;
         if self.choice == SourceChoice::Proc {
             let mut sink = counted(sink, &mut emitted, &mut once);
