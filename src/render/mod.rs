@@ -1,5 +1,8 @@
 //! Turning sockets into output. Renderers are generic over `io::Write`, never read /proc, and
-//! write each socket as it arrives: nothing waits for the whole listing.
+//! write each socket as it arrives: nothing waits for the whole listing. Everything gathered
+//! before rendering (owners, cgroup paths) comes in a [`Context`]; the only lookups made while
+//! rendering are names through [`Names`] (cached /etc/services, /etc/passwd and the bounded
+//! reverse-DNS budget), and none with `-n`.
 
 pub mod json;
 pub mod table;
