@@ -22,6 +22,19 @@ impl Drop for Guard {
     }
 }
 
+/// The demo running in the background with piped output, ended (and reaped) by the guard.
+fn spawn_demo(args: &[&str]) -> Guard {
+    Guard(
+        Command::new(DEMO)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    )
+}
+
 fn run(args: &[&str]) -> Output {
     let out = Command::new(DEMO)
         .args(args)
@@ -505,14 +518,7 @@ fn narrated_output_shows_calls_and_the_librarys_table() {
 
 #[test]
 fn ctrl_c_stops_the_demo_and_removes_its_time_wait() {
-    let child = Command::new(DEMO)
-        .args(["time-wait", "--wait"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut g = Guard(child);
+    let mut g = spawn_demo(&["time-wait", "--wait"]);
     let stdout = g.0.stdout.take().expect("stdout");
     let mut port = None;
     let mut following = false;
@@ -580,15 +586,9 @@ fn bad_arguments_are_usage_errors() {
 /// returns the guard, the stdout reader (kept open), and every pid the table shows except the
 /// demo's own.
 fn start_paused(args: &[&str]) -> (Guard, BufReader<std::process::ChildStdout>, Vec<u32>, u16) {
-    let child = Command::new(DEMO)
-        .args(args)
-        .args(["--step-delay", "30"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut g = Guard(child);
+    let mut args = args.to_vec();
+    args.extend(["--step-delay", "30"]);
+    let mut g = spawn_demo(&args);
     let demo_pid = g.0.id();
     let mut reader = BufReader::new(g.0.stdout.take().expect("stdout"));
     let mut in_table = false;
