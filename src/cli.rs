@@ -14,6 +14,16 @@ pub enum SourceArg {
     Proc,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OwnerScanArg {
+    /// the BPF task_file iterator where it can run (root, BTF, initial pid namespace), else /proc
+    Auto,
+    /// the BPF iterator only; when it cannot run, that is an error
+    Bpf,
+    /// /proc/PID/fd only
+    Proc,
+}
+
 /// List sockets and the processes that own them — netstat's flags and layout, sock_diag's speed,
 /// and JSON for scripts.
 #[derive(Debug, Parser)]
@@ -119,6 +129,10 @@ pub struct Args {
     /// Where socket tables come from
     #[arg(long = "source", value_enum, default_value_t = SourceArg::Auto)]
     pub source: SourceArg,
+
+    /// How -p and the owner filters find which processes hold which sockets
+    #[arg(long = "owner-scan", value_enum, default_value_t = OwnerScanArg::Auto)]
+    pub owner_scan: OwnerScanArg,
 
     /// Only sockets owned by this process (repeatable)
     #[arg(long = "pid", value_name = "PID")]

@@ -7,10 +7,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{Args, SourceArg};
+use crate::cli::{Args, OwnerScanArg, SourceArg};
 use crate::filter::{parse_uid, Filter, SystemTables};
 use crate::model::{Family, InetProto, State, Table};
 use crate::names::NumericMode;
+use crate::procmap::ScanChoice;
 use crate::source::SourceChoice;
 
 /// Which sockets by listening status (netstat's -a / -l / default).
@@ -83,6 +84,7 @@ pub struct Config {
     pub verbose: bool,
     pub output: OutputMode,
     pub source: SourceChoice,
+    pub owner_scan: ScanChoice,
     pub proc_root: PathBuf,
     pub mode: Mode,
     pub filter: Filter,
@@ -234,6 +236,11 @@ impl Config {
                 SourceArg::Auto => SourceChoice::Auto,
                 SourceArg::Netlink => SourceChoice::Netlink,
                 SourceArg::Proc => SourceChoice::Proc,
+            },
+            owner_scan: match a.owner_scan {
+                OwnerScanArg::Auto => ScanChoice::Auto,
+                OwnerScanArg::Bpf => ScanChoice::Bpf,
+                OwnerScanArg::Proc => ScanChoice::Proc,
             },
             proc_root: a.proc_root.clone(),
             mode,

@@ -7,6 +7,7 @@
 pub mod cgroup;
 pub mod cli;
 pub mod config;
+pub mod decimal;
 pub mod demo;
 pub mod escape;
 pub mod events;

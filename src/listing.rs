@@ -9,7 +9,7 @@ use crate::cgroup::CgroupPaths;
 use crate::config::Config;
 use crate::model::{Socket, Table};
 use crate::names::Names;
-use crate::procmap::OwnerMap;
+use crate::procmap::{OwnerMap, ScanError, ScanKind};
 use crate::render::{Context, Printer, RenderOptions, Section};
 use crate::source::{Query, Served, SourceChoice, SourceError, Sources};
 
@@ -22,6 +22,8 @@ pub struct Outcome {
     pub failures: Vec<SourceError>,
     /// Some processes could not be inspected, so some owners may be missing.
     pub owners_incomplete: bool,
+    /// How owners were found, and why the BPF iterator was not used if it was not.
+    pub owners_by: Option<(ScanKind, Option<String>)>,
 }
 
 /// Why a listing stopped early.
@@ -30,14 +32,14 @@ pub enum ListError {
     /// Writing failed (a closed pipe, a full disk).
     Output(io::Error),
     /// The process scan could not start (e.g. /proc is not mounted).
-    Scan(io::Error),
+    Scan(ScanError),
 }
 
 impl std::fmt::Display for ListError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ListError::Output(e) => write!(f, "cannot write output: {e}"),
-            ListError::Scan(e) => write!(f, "cannot scan processes under /proc: {e}"),
+            ListError::Scan(e) => e.fmt(f),
         }
     }
 }
@@ -45,7 +47,8 @@ impl std::fmt::Display for ListError {
 impl std::error::Error for ListError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ListError::Output(e) | ListError::Scan(e) => Some(e),
+            ListError::Output(e) => Some(e),
+            ListError::Scan(e) => e.source(),
         }
     }
 }
@@ -84,14 +87,52 @@ fn section_of(t: Table) -> Section {
     }
 }
 
-/// Scans owners if the configuration needs them.
-pub fn scan_owners(cfg: &Config) -> Result<Option<OwnerMap>, ListError> {
-    if cfg.needs_owners() {
-        OwnerMap::scan(&cfg.proc_root)
-            .map(Some)
-            .map_err(ListError::Scan)
-    } else {
-        Ok(None)
+/// How much of the first table's dump may be held while the owner scan runs.
+const READ_AHEAD_LIMIT: usize = 8 << 20;
+
+/// Scans owners if the configuration needs them, and opens the sources.
+///
+/// The owner scan runs on its own thread while this one starts the first table's netlink dump
+/// and holds what arrives (up to [`READ_AHEAD_LIMIT`]): the kernel's dump work and the scan
+/// overlap instead of following each other, and nothing is printed before owners are known.
+pub fn prepare(cfg: &Config) -> Result<(Sources, Option<OwnerMap>), ListError> {
+    let mut sources = Sources::new(cfg.source, cfg.proc_root.clone());
+    if !cfg.needs_owners() {
+        return Ok((sources, None));
+    }
+    let first = cfg
+        .tables
+        .iter()
+        .copied()
+        .find(|&t| t != Table::Unix || cfg.filter.may_match_unix());
+    let scanned = std::thread::scope(|s| {
+        let scan = s.spawn(|| OwnerMap::scan(&cfg.proc_root, cfg.owner_scan));
+        if let Some(table) = first {
+            let done = || scan.is_finished();
+            sources.read_ahead(table, &query_for(cfg, table), &done, READ_AHEAD_LIMIT);
+        }
+        scan.join()
+    });
+    match scanned {
+        Ok(Ok(map)) => Ok((sources, Some(map))),
+        Ok(Err(e)) => Err(ListError::Scan(e)),
+        Err(_) => Err(ListError::Scan(ScanError::Proc(io::Error::other(
+            "the owner scan thread panicked",
+        )))),
+    }
+}
+
+/// What to ask the source of `table` for.
+fn query_for(cfg: &Config, table: Table) -> Query {
+    Query {
+        states: cfg.state_mask(table),
+        bytecode: match table {
+            Table::Inet(proto, _) if cfg.source != SourceChoice::Proc => {
+                cfg.filter.inet_bytecode(proto)
+            }
+            _ => None,
+        },
+        internals: cfg.internals.any(),
     }
 }
 
@@ -99,14 +140,15 @@ pub fn scan_owners(cfg: &Config) -> Result<Option<OwnerMap>, ListError> {
 /// `cfg.needs_owners()`.
 pub fn walk(
     cfg: &Config,
+    sources: &mut Sources,
     owners: Option<&OwnerMap>,
     visitor: &mut dyn Visitor,
 ) -> Result<Outcome, ListError> {
     let mut outcome = Outcome {
         owners_incomplete: owners.is_some_and(OwnerMap::incomplete),
+        owners_by: owners.map(|m| (m.by, m.fallback_reason.clone())),
         ..Outcome::default()
     };
-    let mut sources = Sources::new(cfg.source, cfg.proc_root.clone());
     let mut section = None;
     // An owner filter can only pass sockets whose owners we know.
     let filtering = !cfg.filter.is_empty();
@@ -120,16 +162,7 @@ pub fn walk(
         if table == Table::Unix && !cfg.filter.may_match_unix() {
             continue;
         }
-        let query = Query {
-            states: cfg.state_mask(table),
-            bytecode: match table {
-                Table::Inet(proto, _) if cfg.source != SourceChoice::Proc => {
-                    cfg.filter.inet_bytecode(proto)
-                }
-                _ => None,
-            },
-            internals: cfg.internals.any(),
-        };
+        let query = query_for(cfg, table);
         let mut sink = |s: &Socket| {
             if filtering {
                 let passes = match owners {
@@ -157,7 +190,7 @@ pub fn list<W: io::Write>(
     names: &mut Names,
     out: W,
 ) -> Result<(W, Outcome), ListError> {
-    let owners = scan_owners(cfg)?;
+    let (mut sources, owners) = prepare(cfg)?;
     let cgroups = cfg
         .internals
         .extended
@@ -168,7 +201,7 @@ pub fn list<W: io::Write>(
     };
     let mut printer = Printer::new(cfg.output, out, RenderOptions::from_config(cfg), names, ctx);
     printer.begin().map_err(ListError::Output)?;
-    let outcome = walk(cfg, owners.as_ref(), &mut printer)?;
+    let outcome = walk(cfg, &mut sources, owners.as_ref(), &mut printer)?;
     let out = printer.finish().map_err(ListError::Output)?;
     Ok((out, outcome))
 }
@@ -183,9 +216,9 @@ pub struct Snapshot {
 
 /// Collects everything `cfg` selects.
 pub fn snapshot(cfg: &Config) -> Result<Snapshot, ListError> {
-    let owners = scan_owners(cfg)?;
+    let (mut sources, owners) = prepare(cfg)?;
     let mut sockets = Vec::new();
-    let outcome = walk(cfg, owners.as_ref(), &mut sockets)?;
+    let outcome = walk(cfg, &mut sources, owners.as_ref(), &mut sockets)?;
     Ok(Snapshot {
         sockets,
         owners,

@@ -14,6 +14,7 @@ use rnetstat::cli::{normalize_args, Args};
 use rnetstat::config::{Config, Mode, OutputMode, ShowMode};
 use rnetstat::listing::{self, ListError, Outcome};
 use rnetstat::names::{Names, DEFAULT_LOOKUP_BUDGET};
+use rnetstat::procmap::ScanKind;
 use rnetstat::source::SourceKind;
 
 const EXIT_RUNTIME: u8 = 1;
@@ -159,6 +160,18 @@ fn report(cfg: &Config, outcome: &Outcome, hinted: &mut bool) -> bool {
                     s.table
                 );
             }
+        }
+    }
+    if cfg.verbose {
+        if let Some((by, why)) = &outcome.owners_by {
+            let by = match by {
+                ScanKind::Bpf => "BPF task_file iterator".to_string(),
+                ScanKind::Proc => format!("{}/*/fd", cfg.proc_root.display()),
+            };
+            let _ = match why {
+                Some(why) => writeln!(err, "rnetstat: owners: {by} (iterator not used: {why})"),
+                None => writeln!(err, "rnetstat: owners: {by}"),
+            };
         }
     }
     for f in &outcome.failures {

@@ -711,6 +711,7 @@ impl<'o> Ctx<'o> {
             verbose: false,
             output: OutputMode::Table,
             source: SourceChoice::Auto,
+            owner_scan: crate::procmap::ScanChoice::Auto,
             proc_root: PathBuf::from("/proc"),
             mode: crate::config::Mode::List,
             filter: crate::filter::Filter::default(),

@@ -6,6 +6,7 @@
 
 pub mod json;
 pub mod table;
+mod text;
 
 use std::io;
 

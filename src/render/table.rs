@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
+use super::text::{push_ip, push_left, push_u64_left, push_u64_right};
 use super::{Context, RenderOptions, Section};
+use crate::decimal::push_u64;
 use crate::escape::escape_into;
 use crate::model::{Detail, InetInfo, InetProto, Socket, State, UnixInfo};
 use crate::names::Names;
@@ -119,13 +121,20 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
             (p, f) => p.name(f),
         };
         let (rq, sq) = (s.recv_q.unwrap_or(0), s.send_q.unwrap_or(0));
-        let _ = write!(self.line, "{proto:<5} {rq:>6} {sq:>6} ");
+        push_left(&mut self.line, proto, 5);
+        self.line.push(' ');
+        push_u64_right(&mut self.line, rq.into(), 6);
+        self.line.push(' ');
+        push_u64_right(&mut self.line, sq.into(), 6);
+        self.line.push(' ');
         self.cell.clear();
         endpoint(&mut self.cell, self.names, i.local, i.proto);
-        let _ = write!(self.line, "{:<23} ", self.cell);
+        push_left(&mut self.line, &self.cell, 23);
+        self.line.push(' ');
         self.cell.clear();
         endpoint(&mut self.cell, self.names, i.remote, i.proto);
-        let _ = write!(self.line, "{:<23} ", self.cell);
+        push_left(&mut self.line, &self.cell, 23);
+        self.line.push(' ');
         self.cell.clear();
         match (i.proto, s.state) {
             (InetProto::Tcp, st) => self.cell.push_str(st.tcp_name()),
@@ -137,7 +146,7 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
             (_, State::Established) => self.cell.push_str("ESTABLISHED"),
             (_, _) => self.cell.push_str("UNKNOWN"),
         }
-        let _ = write!(self.line, "{:<11}", self.cell);
+        push_left(&mut self.line, &self.cell, 11);
         if self.opts.extend {
             self.cell.clear();
             match s.uid {
@@ -149,12 +158,16 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
                 },
                 None => self.cell.push('-'),
             }
-            let _ = write!(self.line, " {:<10} {:<10}", self.cell, s.inode);
+            self.line.push(' ');
+            push_left(&mut self.line, &self.cell, 10);
+            self.line.push(' ');
+            push_u64_left(&mut self.line, s.inode, 10);
         }
         if self.opts.programs {
             self.cell.clear();
             owners_cell(&mut self.cell, self.ctx.owners, s.inode);
-            let _ = write!(self.line, " {:<20}", self.cell);
+            self.line.push(' ');
+            push_left(&mut self.line, &self.cell, 20);
         }
         if self.opts.timers {
             self.line.push(' ');
@@ -213,7 +226,8 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
         if self.opts.programs {
             self.cell.clear();
             owners_cell(&mut self.cell, self.ctx.owners, s.inode);
-            let _ = write!(self.line, "{:<20} ", self.cell);
+            push_left(&mut self.line, &self.cell, 20);
+            self.line.push(' ');
         }
         if let Some(name) = &u.name {
             escape_into(&mut self.line, &name.display_bytes());
@@ -351,7 +365,8 @@ fn owners_cell(cell: &mut String, owners: Option<&OwnerMap>, inode: u64) {
                 cell.push(',');
             }
             last_pid = Some(o.pid);
-            let _ = write!(cell, "{}/", o.pid);
+            push_u64(cell, o.pid.into());
+            cell.push('/');
             escape_into(cell, o.name);
         }
     }
@@ -367,9 +382,7 @@ fn endpoint(cell: &mut String, names: &mut Names, addr: SocketAddr, proto: InetP
         Some(host) => escape_into(cell, host.as_bytes()),
         None => match ip {
             IpAddr::V6(v6) if v6.is_unspecified() && !names.mode().hosts => cell.push_str("[::]"),
-            ip => {
-                let _ = write!(cell, "{ip}");
-            }
+            ip => push_ip(cell, ip),
         },
     }
     cell.push(':');
@@ -377,13 +390,11 @@ fn endpoint(cell: &mut String, names: &mut Names, addr: SocketAddr, proto: InetP
         cell.push('*');
     } else if proto == InetProto::Raw {
         // A raw socket's "port" is its IP protocol number.
-        let _ = write!(cell, "{}", addr.port());
+        push_u64(cell, addr.port().into());
     } else {
         match names.service(addr.port(), proto.service_proto()) {
             Some(svc) => escape_into(cell, svc.as_bytes()),
-            None => {
-                let _ = write!(cell, "{}", addr.port());
-            }
+            None => push_u64(cell, addr.port().into()),
         }
     }
 }

@@ -60,7 +60,7 @@ impl Served {
 }
 
 /// What to ask a source for, beyond the table.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     /// sock_diag state bit mask; sockets in other states are not listed.
     pub states: u32,
@@ -191,6 +191,30 @@ impl Sources {
             }
             other => other,
         }
+    }
+
+    /// Starts the netlink dump of `table` early and holds up to `limit` bytes of it until
+    /// `stop()` (see [`netlink::Netlink::read_ahead`]); the next [`Sources::list`] of the same
+    /// table and query uses it. Does nothing when `/proc` was chosen. Errors are kept for that
+    /// `list` to report, so the fallback decision is the same as without reading ahead.
+    pub fn read_ahead(
+        &mut self,
+        table: Table,
+        query: &Query,
+        stop: &dyn Fn() -> bool,
+        limit: usize,
+    ) {
+        if self.choice == SourceChoice::Proc {
+            return;
+        }
+        let nl = match &mut self.netlink {
+            Some(nl) => nl,
+            slot => match netlink::Netlink::open(table) {
+                Ok(nl) => slot.insert(nl),
+                Err(_) => return, // `list` opens it again and reports why it cannot
+            },
+        };
+        nl.read_ahead(table, query, stop, limit);
     }
 
     fn netlink_dump(

@@ -31,6 +31,24 @@ pub struct Netlink {
     sock: NlSocket,
     seq: u32,
     buf: Vec<u8>,
+    /// A dump started by [`Netlink::read_ahead`] and not yet handed to a sink.
+    ahead: Option<ReadAhead>,
+}
+
+/// Datagrams of one dump, received before anyone could print them (see [`Netlink::read_ahead`]).
+struct ReadAhead {
+    table: Table,
+    query: Query,
+    seq: u32,
+    datagrams: Vec<Vec<u8>>,
+    /// A receive error, to be reported when the dump is consumed.
+    error: Option<SourceError>,
+}
+
+/// What one datagram meant for the dump it belongs to.
+enum Step {
+    More,
+    End(Result<(), SourceError>),
 }
 
 fn io_errno(e: &std::io::Error) -> i32 {
@@ -68,6 +86,7 @@ impl Netlink {
             sock,
             seq: 0,
             buf: vec![0; RECV_BUF],
+            ahead: None,
         })
     }
 
@@ -106,18 +125,12 @@ impl Netlink {
         Ok(self.seq)
     }
 
-    /// Dumps `table`, calling `sink` for every socket whose state bit is in `query.states`.
-    pub fn dump(
-        &mut self,
-        table: Table,
-        query: &Query,
-        sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
-    ) -> Result<Served, SourceError> {
+    /// Sends the dump request for `table`; returns its sequence number.
+    fn send_dump(&mut self, table: Table, query: &Query) -> Result<u32, SourceError> {
         let states = query.states;
-        // tcp_info and friends only make sense for TCP (MPTCP sends another struct).
-        let internals = query.internals && matches!(table, Table::Inet(InetProto::Tcp, _));
+        let internals = wants_internals(table, query);
         let send_err = |e: std::io::Error| classify(table, io_errno(&e));
-        let seq = match table {
+        match table {
             Table::Inet(proto, family) => {
                 let mut req = InetRequest {
                     family: match family {
@@ -162,79 +175,189 @@ impl Netlink {
                 self.request(SockDiagMessage::UnixRequest(req), |_| {}, None)
             }
         }
-        .map_err(send_err)?;
+        .map_err(send_err)
+    }
 
+    /// Receives the next datagram of a dump into `self.buf`; returns its length.
+    fn receive(&mut self, table: Table) -> Result<usize, SourceError> {
+        let n = self
+            .sock
+            .recv(&mut &mut self.buf[..], libc::MSG_TRUNC)
+            .map_err(|e| match io_errno(&e) {
+                libc::ENOBUFS => SourceError::Netlink {
+                    table,
+                    what: "the kernel dropped dump data (ENOBUFS)".into(),
+                },
+                errno => classify(table, errno),
+            })?;
+        if n > self.buf.len() {
+            return Err(SourceError::Netlink {
+                table,
+                what: format!(
+                    "a {n}-byte datagram did not fit the {}-byte buffer",
+                    self.buf.len()
+                ),
+            });
+        }
+        if n == 0 {
+            return Err(SourceError::Netlink {
+                table,
+                what: "netlink socket closed".into(),
+            });
+        }
+        Ok(n)
+    }
+
+    /// Starts dumping `table` and keeps the datagrams, until `stop()` says enough, `limit` bytes
+    /// are held, or the dump ends. The next [`Netlink::dump`] of the same table and query
+    /// replays them first. This lets the kernel produce the dump while another thread scans
+    /// for owners, which the listing needs before it can print a row.
+    pub fn read_ahead(
+        &mut self,
+        table: Table,
+        query: &Query,
+        stop: &dyn Fn() -> bool,
+        limit: usize,
+    ) {
+        let mut ahead = ReadAhead {
+            table,
+            query: query.clone(),
+            seq: 0,
+            datagrams: Vec::new(),
+            error: None,
+        };
+        match self.send_dump(table, query) {
+            Ok(seq) => ahead.seq = seq,
+            Err(e) => ahead.error = Some(e),
+        }
+        let mut held = 0usize;
+        while ahead.error.is_none() && held < limit && !stop() {
+            match self.receive(table) {
+                Ok(n) => {
+                    let datagram = self.buf[..n].to_vec();
+                    held += n;
+                    let last = ends_dump(&datagram, ahead.seq);
+                    ahead.datagrams.push(datagram);
+                    if last {
+                        break;
+                    }
+                }
+                Err(e) => ahead.error = Some(e),
+            }
+        }
+        self.ahead = Some(ahead);
+    }
+
+    /// Dumps `table`, calling `sink` for every socket whose state bit is in `query.states`.
+    pub fn dump(
+        &mut self,
+        table: Table,
+        query: &Query,
+        sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+    ) -> Result<Served, SourceError> {
         let mut served = Served::new(table, SourceKind::Netlink);
+        let ahead = self.ahead.take();
+        let seq = match ahead {
+            Some(a) if a.table == table && a.query == *query => {
+                for datagram in &a.datagrams {
+                    if let Step::End(r) = handle(datagram, table, query, a.seq, &mut served, sink) {
+                        return r.map(|()| served);
+                    }
+                }
+                if let Some(e) = a.error {
+                    return Err(e);
+                }
+                a.seq
+            }
+            Some(_) => {
+                // Read ahead for another dump (callers should not): the socket still holds that
+                // dump's rest, which must not be mistaken for this one's. Start afresh.
+                *self = Netlink::open(table)?;
+                self.send_dump(table, query)?
+            }
+            None => self.send_dump(table, query)?,
+        };
         loop {
-            let n = self
-                .sock
-                .recv(&mut &mut self.buf[..], libc::MSG_TRUNC)
-                .map_err(|e| match io_errno(&e) {
-                    libc::ENOBUFS => SourceError::Netlink {
-                        table,
-                        what: "the kernel dropped dump data (ENOBUFS)".into(),
-                    },
-                    errno => classify(table, errno),
-                })?;
-            if n > self.buf.len() {
-                return Err(SourceError::Netlink {
-                    table,
-                    what: format!(
-                        "a {n}-byte datagram did not fit the {}-byte buffer",
-                        self.buf.len()
-                    ),
-                });
-            }
-            if n == 0 {
-                return Err(SourceError::Netlink {
-                    table,
-                    what: "netlink socket closed".into(),
-                });
-            }
-            for msg in parse::messages(&self.buf[..n]) {
-                let msg = msg.map_err(|e| SourceError::Netlink { table, what: e.0 })?;
-                if msg.seq != seq {
-                    continue; // a reply to some earlier request
-                }
-                if msg.flags & parse::NLM_F_DUMP_INTR != 0 {
-                    served.interrupted = true;
-                }
-                match msg.kind {
-                    parse::NLMSG_DONE => {
-                        // The kernel reports "no such protocol" inside DONE.
-                        return match parse::error_code(msg.payload) {
-                            Some(code) if code < 0 => Err(classify(table, code.saturating_neg())),
-                            _ => Ok(served),
-                        };
-                    }
-                    parse::NLMSG_ERROR => {
-                        return match parse::error_code(msg.payload) {
-                            Some(0) => Ok(served),
-                            Some(code) => Err(classify(table, code.saturating_neg())),
-                            None => Err(SourceError::Netlink {
-                                table,
-                                what: "truncated NLMSG_ERROR".into(),
-                            }),
-                        };
-                    }
-                    parse::SOCK_DIAG_BY_FAMILY => {
-                        let rec = match table {
-                            Table::Inet(proto, _) => parse::inet(msg.payload, proto, internals),
-                            Table::Unix => parse::unix(msg.payload),
-                        };
-                        match rec {
-                            // The kernel filtered by state already; the mask is re-checked
-                            // because unix dumps treat it loosely on some kernels.
-                            Ok(sock) if states & sock.state.mask_bit() != 0 => {
-                                sink(&sock).map_err(SourceError::Output)?
-                            }
-                            Ok(_) => {}
-                            Err(e) => served.skipped.push(format!("netlink {table} record: {e}")),
-                        }
-                    }
-                    _ => {}
-                }
+            let n = self.receive(table)?;
+            if let Step::End(r) = handle(&self.buf[..n], table, query, seq, &mut served, sink) {
+                return r.map(|()| served);
             }
         }
     }
+}
+
+/// tcp_info and friends only make sense for TCP (MPTCP sends another struct).
+fn wants_internals(table: Table, query: &Query) -> bool {
+    query.internals && matches!(table, Table::Inet(InetProto::Tcp, _))
+}
+
+/// Whether `datagram` holds the DONE or ERROR that ends dump `seq`.
+fn ends_dump(datagram: &[u8], seq: u32) -> bool {
+    parse::messages(datagram).any(|m| match m {
+        Ok(m) => m.seq == seq && matches!(m.kind, parse::NLMSG_DONE | parse::NLMSG_ERROR),
+        Err(_) => true,
+    })
+}
+
+/// Decodes one datagram of dump `seq`, handing its sockets to `sink`.
+fn handle(
+    datagram: &[u8],
+    table: Table,
+    query: &Query,
+    seq: u32,
+    served: &mut Served,
+    sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+) -> Step {
+    let states = query.states;
+    let internals = wants_internals(table, query);
+    for msg in parse::messages(datagram) {
+        let msg = match msg {
+            Ok(m) => m,
+            Err(e) => return Step::End(Err(SourceError::Netlink { table, what: e.0 })),
+        };
+        if msg.seq != seq {
+            continue; // a reply to some earlier request
+        }
+        if msg.flags & parse::NLM_F_DUMP_INTR != 0 {
+            served.interrupted = true;
+        }
+        match msg.kind {
+            parse::NLMSG_DONE => {
+                // The kernel reports "no such protocol" inside DONE.
+                return Step::End(match parse::error_code(msg.payload) {
+                    Some(code) if code < 0 => Err(classify(table, code.saturating_neg())),
+                    _ => Ok(()),
+                });
+            }
+            parse::NLMSG_ERROR => {
+                return Step::End(match parse::error_code(msg.payload) {
+                    Some(0) => Ok(()),
+                    Some(code) => Err(classify(table, code.saturating_neg())),
+                    None => Err(SourceError::Netlink {
+                        table,
+                        what: "truncated NLMSG_ERROR".into(),
+                    }),
+                });
+            }
+            parse::SOCK_DIAG_BY_FAMILY => {
+                let rec = match table {
+                    Table::Inet(proto, _) => parse::inet(msg.payload, proto, internals),
+                    Table::Unix => parse::unix(msg.payload),
+                };
+                match rec {
+                    // The kernel filtered by state already; the mask is re-checked
+                    // because unix dumps treat it loosely on some kernels.
+                    Ok(sock) if states & sock.state.mask_bit() != 0 => {
+                        if let Err(e) = sink(&sock) {
+                            return Step::End(Err(SourceError::Output(e)));
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => served.skipped.push(format!("netlink {table} record: {e}")),
+                }
+            }
+            _ => {}
+        }
+    }
+    Step::More
 }

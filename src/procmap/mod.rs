@@ -1,0 +1,279 @@
+//! Which processes hold which sockets: one scan of every process's descriptors builds
+//! inode → every owner.
+//!
+//! There are two ways to scan, and [`OwnerMap::scan`] picks one per run:
+//! - [`bpf`]: a BPF `task_file` iterator that walks every open file inside the kernel and
+//!   returns only sockets — about 20 ms for 100k descriptors. Needs root (CAP_BPF and
+//!   CAP_PERFMON), a kernel with BTF, the initial pid namespace and the real `/proc`.
+//! - [`fdscan`]: `getdents64` over `/proc/PID/fd` and one `statx` per descriptor, parallel over
+//!   the cores — works for anyone, about 2.5 µs of kernel time per descriptor.
+//!
+//! Both produce the same (inode, pid, fd) triples, which become one sorted vector plus an inode
+//! index, so memory stays linear and a lookup is one hash probe returning every holder. Process
+//! names come from `/proc/PID/comm` either way, read once per process that holds a socket.
+
+pub mod bpf;
+mod btf;
+mod fdscan;
+
+use std::fmt;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use rustix::fs::{openat, Mode, OFlags, CWD};
+
+use crate::model::Owner;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    inode: u64,
+    pid: u32,
+    fd: u32,
+}
+
+type InodeIndex = std::collections::HashMap<u64, (u32, u32), crate::model::InodeHashing>;
+
+/// How owners should be found (`--owner-scan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScanChoice {
+    /// The BPF iterator where it can run, the /proc walk otherwise.
+    #[default]
+    Auto,
+    /// The BPF iterator only; failing to run it is an error.
+    Bpf,
+    /// The /proc walk only.
+    Proc,
+}
+
+/// How owners were actually found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanKind {
+    Bpf,
+    Proc,
+}
+
+/// Why no owner map could be built.
+#[derive(Debug)]
+pub enum ScanError {
+    /// The /proc walk could not start (e.g. /proc is not mounted).
+    Proc(std::io::Error),
+    /// `--owner-scan bpf` was asked for and the iterator cannot run here.
+    Bpf(String),
+}
+
+impl fmt::Display for ScanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScanError::Proc(e) => write!(f, "cannot scan processes under /proc: {e}"),
+            ScanError::Bpf(why) => write!(f, "cannot run the BPF owner scan: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ScanError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ScanError::Proc(e) => Some(e),
+            ScanError::Bpf(_) => None,
+        }
+    }
+}
+
+/// inode → owners, built by [`OwnerMap::scan`].
+#[derive(Debug)]
+pub struct OwnerMap {
+    /// Sorted by (inode, pid, fd), without repeats.
+    entries: Vec<Entry>,
+    /// inode → (first index, count) in `entries`: one hash probe per listed socket.
+    index: InodeIndex,
+    /// Sorted by pid; only processes that hold at least one socket.
+    names: Vec<(u32, Box<[u8]>)>,
+    /// Processes whose descriptors could not be read (permission).
+    pub unreadable: usize,
+    /// Which scan ran.
+    pub by: ScanKind,
+    /// Why the BPF iterator was not used, when `Auto` fell back to /proc.
+    pub fallback_reason: Option<String>,
+}
+
+/// The iterator is loaded once per process: `-c`, `--watch` and `--events` scan again and again.
+static ITERATOR: OnceLock<Result<bpf::TaskFiles, String>> = OnceLock::new();
+
+impl OwnerMap {
+    /// Scans every process, with the iterator or under `proc_root` (normally `/proc`).
+    pub fn scan(proc_root: &Path, choice: ScanChoice) -> Result<OwnerMap, ScanError> {
+        let mut fallback_reason = None;
+        if choice != ScanChoice::Proc {
+            match bpf_scan(proc_root) {
+                Ok(map) => return Ok(map),
+                Err(why) if choice == ScanChoice::Bpf => return Err(ScanError::Bpf(why)),
+                Err(why) => fallback_reason = Some(why),
+            }
+        }
+        let found = fdscan::scan(proc_root).map_err(ScanError::Proc)?;
+        let mut map = OwnerMap::build(found.entries, found.names, ScanKind::Proc);
+        map.unreadable = found.unreadable;
+        map.fallback_reason = fallback_reason;
+        Ok(map)
+    }
+
+    fn build(mut entries: Vec<Entry>, mut names: Vec<(u32, Box<[u8]>)>, by: ScanKind) -> OwnerMap {
+        entries.sort_unstable();
+        // A thread with a file table of its own shows its table under its process's pid.
+        entries.dedup();
+        names.sort_unstable_by_key(|(pid, _)| *pid);
+        let mut index = InodeIndex::default();
+        index.reserve(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            index
+                .entry(e.inode)
+                .and_modify(|(_, n)| *n += 1)
+                .or_insert((i, 1));
+        }
+        OwnerMap {
+            entries,
+            index,
+            names,
+            unreadable: 0,
+            by,
+            fallback_reason: None,
+        }
+    }
+
+    /// Every process holding socket `inode`, by pid then fd. Empty for inode 0.
+    pub fn owners(&self, inode: u64) -> impl Iterator<Item = Owner<'_>> {
+        let slice = match self.index.get(&inode) {
+            Some(&(start, n)) if inode != 0 => self
+                .entries
+                .get(start as usize..start as usize + n as usize)
+                .unwrap_or_default(),
+            _ => &[],
+        };
+        slice.iter().map(move |e| Owner {
+            pid: e.pid,
+            fd: e.fd,
+            name: self.name(e.pid),
+        })
+    }
+
+    fn name(&self, pid: u32) -> &[u8] {
+        match self.names.binary_search_by_key(&pid, |(p, _)| *p) {
+            Ok(i) => &self.names[i].1,
+            Err(_) => b"",
+        }
+    }
+
+    /// Whether some processes could not be inspected (so some owners may be missing).
+    pub fn incomplete(&self) -> bool {
+        self.unreadable > 0
+    }
+}
+
+/// `PROC_PID_INIT_INO`: the initial pid namespace's fixed inode number.
+const INIT_PID_NS_INO: u64 = 0xEFFF_FFFC;
+
+/// Why the iterator's pids would not be the pids `proc_root` shows, if they would not.
+fn bpf_precondition(proc_root: &Path) -> Result<(), String> {
+    if proc_root != Path::new("/proc") {
+        return Err(format!("{} is not /proc", proc_root.display()));
+    }
+    // The iterator reports task->tgid, the pid in the initial namespace.
+    match std::fs::metadata("/proc/self/ns/pid") {
+        Ok(m) if std::os::unix::fs::MetadataExt::ino(&m) == INIT_PID_NS_INO => {}
+        Ok(_) => return Err("not in the initial pid namespace".into()),
+        Err(e) => return Err(format!("/proc/self/ns/pid: {e}")),
+    }
+    let me = std::process::id().to_string();
+    match std::fs::read_link("/proc/self") {
+        Ok(p) if p.as_os_str() == me.as_str() => {}
+        _ => return Err("/proc belongs to another pid namespace".into()),
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let caps = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .unwrap_or(0);
+    const CAP_SYS_ADMIN: u64 = 1 << 21;
+    const CAP_PERFMON: u64 = 1 << 38;
+    const CAP_BPF: u64 = 1 << 39;
+    if caps & CAP_SYS_ADMIN == 0 && caps & (CAP_BPF | CAP_PERFMON) != CAP_BPF | CAP_PERFMON {
+        return Err("needs CAP_BPF and CAP_PERFMON (root)".into());
+    }
+    Ok(())
+}
+
+fn bpf_scan(proc_root: &Path) -> Result<OwnerMap, String> {
+    bpf_precondition(proc_root)?;
+    let iter = ITERATOR
+        .get_or_init(|| bpf::TaskFiles::load().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)?;
+    let mut entries = Vec::new();
+    iter.sockets(|inode, pid, fd| entries.push(Entry { inode, pid, fd }))
+        .map_err(|e| e.to_string())?;
+    let mut pids: Vec<u32> = entries.iter().map(|e| e.pid).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let root = openat(
+        CWD,
+        proc_root,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("{}: {e}", proc_root.display()))?;
+    let names = pids
+        .into_iter()
+        .map(|pid| (pid, read_comm(&root, pid)))
+        .collect();
+    Ok(OwnerMap::build(entries, names, ScanKind::Bpf))
+}
+
+/// `/proc/PID/comm` without its newline; empty when the process is gone.
+pub(crate) fn read_comm(root: &OwnedFd, pid: u32) -> Box<[u8]> {
+    let path = format!("{pid}/comm");
+    let Ok(f) = openat(
+        root,
+        path.as_str(),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return Box::default();
+    };
+    let mut buf = [0u8; 64];
+    let n = rustix::io::read(&f, &mut buf).unwrap_or(0);
+    let s = &buf[..n];
+    s.strip_suffix(b"\n").unwrap_or(s).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inode_of(fd: &impl std::os::fd::AsRawFd) -> u64 {
+        let m = std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd())).expect("stat");
+        std::os::unix::fs::MetadataExt::ino(&m)
+    }
+
+    #[test]
+    fn both_scans_find_a_socket_this_process_holds() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let inode = inode_of(&l);
+        let me = std::process::id();
+        for choice in [ScanChoice::Proc, ScanChoice::Auto] {
+            let map = OwnerMap::scan(Path::new("/proc"), choice).expect("scan");
+            let owners: Vec<_> = map.owners(inode).collect();
+            assert!(owners.iter().any(|o| o.pid == me), "{choice:?}: {owners:?}");
+            assert_eq!(map.owners(0).count(), 0);
+        }
+    }
+
+    #[test]
+    fn forcing_bpf_on_another_proc_root_is_an_error() {
+        let err =
+            OwnerMap::scan(Path::new("/nonexistent"), ScanChoice::Bpf).expect_err("not /proc");
+        assert!(err.to_string().contains("not /proc"), "{err}");
+    }
+}
