@@ -18,15 +18,15 @@ struct JsonSocket<'a> {
     proto: &'static str,
     state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    local: Option<JsonEndpoint>,
+    local: Option<JsonEndpoint<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    remote: Option<JsonEndpoint>,
+    remote: Option<JsonEndpoint<'a>>,
     recv_q: Option<u32>,
     send_q: Option<u32>,
     uid: Option<u32>,
     inode: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    processes: Option<Vec<JsonProcess>>,
+    processes: Option<JsonProcesses<'a>>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,8 +61,8 @@ struct JsonInfo<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonEndpoint {
-    addr: String,
+struct JsonEndpoint<'a> {
+    addr: &'a str,
     port: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<String>,
@@ -71,10 +71,27 @@ struct JsonEndpoint {
 }
 
 #[derive(Serialize)]
-struct JsonProcess {
+struct JsonProcess<'a> {
     pid: u32,
-    name: String,
+    name: std::borrow::Cow<'a, str>,
     fd: u32,
+}
+
+/// The `processes` array, serialized straight from the owner map: no per-row allocation.
+struct JsonProcesses<'a> {
+    owners: Option<&'a crate::procmap::OwnerMap>,
+    inode: u64,
+}
+
+impl Serialize for JsonProcesses<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let owners = self.owners.into_iter().flat_map(|m| m.owners(self.inode));
+        ser.collect_seq(owners.map(|o| JsonProcess {
+            pid: o.pid,
+            name: String::from_utf8_lossy(o.name),
+            fd: o.fd,
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -91,6 +108,10 @@ pub struct JsonWriter<'a, W: io::Write> {
     names: &'a mut Names,
     ctx: Context<'a>,
     first: bool,
+    /// Reused for the two addresses of each row.
+    addrs: [String; 2],
+    /// Reused for each object's text.
+    object: Vec<u8>,
 }
 
 impl<'a, W: io::Write> JsonWriter<'a, W> {
@@ -101,6 +122,8 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
             names,
             ctx,
             first: true,
+            addrs: [String::new(), String::new()],
+            object: Vec::with_capacity(1024),
         }
     }
 
@@ -146,6 +169,25 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
 
     fn write_object(&mut self, s: &Socket) -> io::Result<()> {
         let table = s.table();
+        // Everything that needs `&mut self` first; `j` then borrows the writer's fields.
+        let mut endpoints = None;
+        if let Detail::Inet(i) = &s.detail {
+            let local = self.endpoint_names(i.local, i.proto);
+            let remote = self.endpoint_names(i.remote, i.proto);
+            for (buf, a) in self.addrs.iter_mut().zip([i.local, i.remote]) {
+                buf.clear();
+                super::text::push_ip(buf, a.ip());
+            }
+            endpoints = Some((local, remote));
+        }
+        let user = if self.opts.extend {
+            Some(
+                s.uid
+                    .and_then(|uid| self.names.user(uid).map(str::to_string)),
+            )
+        } else {
+            None
+        };
         let mut j = JsonSocket {
             proto: match table {
                 Table::Inet(p, f) => p.name(f),
@@ -197,8 +239,20 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
         }
         match &s.detail {
             Detail::Inet(i) => {
-                j.local = Some(self.endpoint(i.local, i.proto));
-                j.remote = Some(self.endpoint(i.remote, i.proto));
+                if let Some(((lh, ls), (rh, rs))) = endpoints {
+                    j.local = Some(JsonEndpoint {
+                        addr: &self.addrs[0],
+                        port: i.local.port(),
+                        host: lh,
+                        service: ls,
+                    });
+                    j.remote = Some(JsonEndpoint {
+                        addr: &self.addrs[1],
+                        port: i.remote.port(),
+                        host: rh,
+                        service: rs,
+                    });
+                }
                 if self.opts.timers {
                     j.timer = Some(i.timer.map(|t| JsonTimer {
                         kind: t.kind.name(),
@@ -222,28 +276,17 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
             }
         }
         if self.opts.programs {
-            j.processes = Some(
-                self.ctx
-                    .owners
-                    .map(|m| {
-                        m.owners(s.inode)
-                            .map(|o| JsonProcess {
-                                pid: o.pid,
-                                name: String::from_utf8_lossy(o.name).into_owned(),
-                                fd: o.fd,
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            );
+            j.processes = Some(JsonProcesses {
+                owners: self.ctx.owners,
+                inode: s.inode,
+            });
         }
-        if self.opts.extend {
-            j.user = Some(
-                s.uid
-                    .and_then(|uid| self.names.user(uid).map(str::to_string)),
-            );
-        }
-        serde_json::to_writer(&mut self.out, &j).map_err(io::Error::from)
+        j.user = user;
+        // Serialized into a reused buffer and written whole: serde writes many small pieces, and
+        // appending them to a Vec is cheaper than passing each through the buffered writer.
+        self.object.clear();
+        serde_json::to_writer(&mut self.object, &j).map_err(io::Error::from)?;
+        self.out.write_all(&self.object)
     }
 
     pub fn into_inner(mut self) -> io::Result<W> {
@@ -257,18 +300,20 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
         Ok(self.out)
     }
 
-    fn endpoint(&mut self, addr: std::net::SocketAddr, proto: InetProto) -> JsonEndpoint {
-        JsonEndpoint {
-            addr: addr.ip().to_string(),
-            port: addr.port(),
-            host: self.names.host(addr.ip()).map(str::to_string),
-            service: if proto == InetProto::Raw {
-                None
-            } else {
-                self.names
-                    .service(addr.port(), proto.service_proto())
-                    .map(str::to_string)
-            },
-        }
+    /// Host and service names of an endpoint (owned: both come from the one `Names`).
+    fn endpoint_names(
+        &mut self,
+        addr: std::net::SocketAddr,
+        proto: InetProto,
+    ) -> (Option<String>, Option<String>) {
+        let host = self.names.host(addr.ip()).map(str::to_string);
+        let service = if proto == InetProto::Raw {
+            None
+        } else {
+            self.names
+                .service(addr.port(), proto.service_proto())
+                .map(str::to_string)
+        };
+        (host, service)
     }
 }

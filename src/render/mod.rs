@@ -6,7 +6,7 @@
 
 pub mod json;
 pub mod table;
-mod text;
+pub(crate) mod text;
 
 use std::io;
 

@@ -84,10 +84,14 @@ struct Once {
     recent: [u64; Self::WINDOW],
     filled: usize,
     next: usize,
+    /// How many keys in `recent` fall in each of 4096 hash buckets: a key whose bucket is empty
+    /// is new without scanning the window, which is nearly every key.
+    buckets: Box<[u16; Self::BUCKETS]>,
 }
 
 impl Once {
     const WINDOW: usize = 256;
+    const BUCKETS: usize = 4096;
     const ADDRESS_KEY: u64 = 1 << 63;
 
     fn new() -> Once {
@@ -95,7 +99,12 @@ impl Once {
             recent: [0; Self::WINDOW],
             filled: 0,
             next: 0,
+            buckets: Box::new([0; Self::BUCKETS]),
         }
+    }
+
+    fn bucket(key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize // the top 12 bits
     }
 
     fn first(&mut self, s: &Socket) -> bool {
@@ -109,10 +118,16 @@ impl Once {
             (0, None) => return true,
             (inode, _) => inode & !Self::ADDRESS_KEY,
         };
-        if self.recent[..self.filled].contains(&key) {
+        let b = Self::bucket(key);
+        if self.buckets[b] != 0 && self.recent[..self.filled].contains(&key) {
             return false;
         }
+        if self.filled == Self::WINDOW {
+            let old = Self::bucket(self.recent[self.next]);
+            self.buckets[old] -= 1;
+        }
         self.recent[self.next] = key;
+        self.buckets[b] += 1;
         self.next = (self.next + 1) % Self::WINDOW;
         self.filled = (self.filled + 1).min(Self::WINDOW);
         true
@@ -233,5 +248,50 @@ impl Sources {
             self.netlink = None;
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Detail, Family, InetInfo, InetProto, State};
+
+    fn tcp(inode: u64, port: u16) -> Socket {
+        Socket {
+            state: State::TimeWait,
+            recv_q: Some(0),
+            send_q: Some(0),
+            uid: Some(0),
+            inode,
+            detail: Detail::Inet(InetInfo {
+                internals: None,
+                proto: InetProto::Tcp,
+                family: Family::V4,
+                local: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                remote: std::net::SocketAddr::from(([127, 0, 0, 1], 80)),
+                timer: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn once_drops_a_repeat_within_its_window_and_forgets_beyond_it() {
+        let mut once = Once::new();
+        assert!(once.first(&tcp(7, 1)));
+        assert!(!once.first(&tcp(7, 1)), "repeat by inode");
+        assert!(once.first(&tcp(0, 2)));
+        assert!(!once.first(&tcp(0, 2)), "inode-less repeat by addresses");
+        assert!(once.first(&tcp(0, 3)), "other addresses are another socket");
+        // Push 7 and the address keys out of the window; the bucket counts must follow.
+        for inode in 1000..1000 + Once::WINDOW as u64 {
+            assert!(once.first(&tcp(inode, 9)));
+        }
+        assert!(
+            once.first(&tcp(7, 1)),
+            "beyond the window a key is new again"
+        );
+        let counted: usize = once.buckets.iter().map(|&n| usize::from(n)).sum();
+        assert_eq!(counted, Once::WINDOW);
+        assert!(!once.first(&tcp(1000 + Once::WINDOW as u64 - 1, 9)));
     }
 }

@@ -18,6 +18,7 @@ use netlink_packet_sock_diag::{
     SockDiagMessage,
 };
 use netlink_sys::{protocols::NETLINK_SOCK_DIAG, Socket as NlSocket};
+use std::sync::mpsc;
 
 use super::{Query, Served, SourceError, SourceKind};
 use crate::model::{Family, InetProto, Socket, Table};
@@ -43,6 +44,8 @@ struct ReadAhead {
     datagrams: Vec<Vec<u8>>,
     /// A receive error, to be reported when the dump is consumed.
     error: Option<SourceError>,
+    /// The last datagram ends the dump.
+    ended: bool,
 }
 
 /// What one datagram meant for the dump it belongs to.
@@ -178,36 +181,6 @@ impl Netlink {
         .map_err(send_err)
     }
 
-    /// Receives the next datagram of a dump into `self.buf`; returns its length.
-    fn receive(&mut self, table: Table) -> Result<usize, SourceError> {
-        let n = self
-            .sock
-            .recv(&mut &mut self.buf[..], libc::MSG_TRUNC)
-            .map_err(|e| match io_errno(&e) {
-                libc::ENOBUFS => SourceError::Netlink {
-                    table,
-                    what: "the kernel dropped dump data (ENOBUFS)".into(),
-                },
-                errno => classify(table, errno),
-            })?;
-        if n > self.buf.len() {
-            return Err(SourceError::Netlink {
-                table,
-                what: format!(
-                    "a {n}-byte datagram did not fit the {}-byte buffer",
-                    self.buf.len()
-                ),
-            });
-        }
-        if n == 0 {
-            return Err(SourceError::Netlink {
-                table,
-                what: "netlink socket closed".into(),
-            });
-        }
-        Ok(n)
-    }
-
     /// Starts dumping `table` and keeps the datagrams, until `stop()` says enough, `limit` bytes
     /// are held, or the dump ends. The next [`Netlink::dump`] of the same table and query
     /// replays them first. This lets the kernel produce the dump while another thread scans
@@ -225,6 +198,7 @@ impl Netlink {
             seq: 0,
             datagrams: Vec::new(),
             error: None,
+            ended: false,
         };
         match self.send_dump(table, query) {
             Ok(seq) => ahead.seq = seq,
@@ -232,13 +206,13 @@ impl Netlink {
         }
         let mut held = 0usize;
         while ahead.error.is_none() && held < limit && !stop() {
-            match self.receive(table) {
+            match receive(&self.sock, &mut self.buf, table) {
                 Ok(n) => {
                     let datagram = self.buf[..n].to_vec();
                     held += n;
-                    let last = ends_dump(&datagram, ahead.seq);
+                    ahead.ended = ends_dump(&datagram, ahead.seq);
                     ahead.datagrams.push(datagram);
-                    if last {
+                    if ahead.ended {
                         break;
                     }
                 }
@@ -249,6 +223,10 @@ impl Netlink {
     }
 
     /// Dumps `table`, calling `sink` for every socket whose state bit is in `query.states`.
+    ///
+    /// A dump longer than a few datagrams is received on a second thread while this one decodes
+    /// and hands sockets to `sink`: the kernel's work (walking its tables, filling records) and
+    /// ours (decoding, printing) then overlap instead of taking turns.
     pub fn dump(
         &mut self,
         table: Table,
@@ -256,34 +234,113 @@ impl Netlink {
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
     ) -> Result<Served, SourceError> {
         let mut served = Served::new(table, SourceKind::Netlink);
-        let ahead = self.ahead.take();
-        let seq = match ahead {
+        let (seq, queued) = match self.ahead.take() {
             Some(a) if a.table == table && a.query == *query => {
-                for datagram in &a.datagrams {
-                    if let Step::End(r) = handle(datagram, table, query, a.seq, &mut served, sink) {
-                        return r.map(|()| served);
+                if a.ended || a.error.is_some() {
+                    for d in &a.datagrams {
+                        if let Step::End(r) = handle(d, table, query, a.seq, &mut served, sink) {
+                            return r.map(|()| served);
+                        }
                     }
+                    return Err(a.error.unwrap_or_else(|| no_done(table)));
                 }
-                if let Some(e) = a.error {
-                    return Err(e);
-                }
-                a.seq
+                (a.seq, a.datagrams)
             }
             Some(_) => {
                 // Read ahead for another dump (callers should not): the socket still holds that
                 // dump's rest, which must not be mistaken for this one's. Start afresh.
                 *self = Netlink::open(table)?;
-                self.send_dump(table, query)?
+                (self.send_dump(table, query)?, Vec::new())
             }
-            None => self.send_dump(table, query)?,
+            None => (self.send_dump(table, query)?, Vec::new()),
         };
-        loop {
-            let n = self.receive(table)?;
-            if let Step::End(r) = handle(&self.buf[..n], table, query, seq, &mut served, sink) {
-                return r.map(|()| served);
+        if queued.is_empty() {
+            // Most dumps end within a few datagrams: no thread for them.
+            for _ in 0..SYNC_DATAGRAMS {
+                let n = receive(&self.sock, &mut self.buf, table)?;
+                if let Step::End(r) = handle(&self.buf[..n], table, query, seq, &mut served, sink) {
+                    return r.map(|()| served);
+                }
             }
         }
+        let sock = &self.sock;
+        std::thread::scope(move |s| {
+            let (full_tx, full) =
+                mpsc::sync_channel::<Result<(Vec<u8>, usize), SourceError>>(DEPTH);
+            let (empty, empty_rx) = mpsc::channel::<Vec<u8>>();
+            for _ in 0..DEPTH + 2 {
+                let _ = empty.send(vec![0; RECV_BUF]);
+            }
+            s.spawn(move || {
+                // Ends at the dump's end, on an error, or when the decoder hangs up.
+                while let Ok(mut buf) = empty_rx.recv() {
+                    let got = receive(sock, &mut buf, table);
+                    let last = match &got {
+                        Ok(n) => ends_dump(&buf[..*n], seq),
+                        Err(_) => true,
+                    };
+                    if full_tx.send(got.map(|n| (buf, n))).is_err() || last {
+                        break;
+                    }
+                }
+            });
+            for d in &queued {
+                if let Step::End(r) = handle(d, table, query, seq, &mut served, sink) {
+                    return r.map(|()| served);
+                }
+            }
+            drop(queued);
+            for got in full.iter() {
+                let (buf, n) = got?;
+                if let Step::End(r) = handle(&buf[..n], table, query, seq, &mut served, sink) {
+                    return r.map(|()| served);
+                }
+                let _ = empty.send(buf);
+            }
+            Err(no_done(table))
+        })
     }
+}
+
+/// How many datagrams a dump is read on the calling thread before a receiver thread takes over.
+const SYNC_DATAGRAMS: usize = 4;
+/// Datagrams the receiver thread may hold ahead of the decoder.
+const DEPTH: usize = 16;
+
+fn no_done(table: Table) -> SourceError {
+    SourceError::Netlink {
+        table,
+        what: "the dump ended without NLMSG_DONE".into(),
+    }
+}
+
+/// Receives the next datagram of a dump into `buf`; returns its length.
+fn receive(sock: &NlSocket, buf: &mut [u8], table: Table) -> Result<usize, SourceError> {
+    let n = sock
+        .recv(&mut &mut buf[..], libc::MSG_TRUNC)
+        .map_err(|e| match io_errno(&e) {
+            libc::ENOBUFS => SourceError::Netlink {
+                table,
+                what: "the kernel dropped dump data (ENOBUFS)".into(),
+            },
+            errno => classify(table, errno),
+        })?;
+    if n > buf.len() {
+        return Err(SourceError::Netlink {
+            table,
+            what: format!(
+                "a {n}-byte datagram did not fit the {}-byte buffer",
+                buf.len()
+            ),
+        });
+    }
+    if n == 0 {
+        return Err(SourceError::Netlink {
+            table,
+            what: "netlink socket closed".into(),
+        });
+    }
+    Ok(n)
 }
 
 /// tcp_info and friends only make sense for TCP (MPTCP sends another struct).
