@@ -308,6 +308,14 @@ def bench_commands(commands, runs, warmup, timeout, gnu_time):
 
 
 # ---- reporting
+def owner_scan_used(rn):
+    """What `rnetstat -v -tanp` says about its owner scan (the BPF iterator needs root)."""
+    err = subprocess.run([rn, "-v", "-tanp"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True).stderr
+    lines = [ln.split("owners: ", 1)[1] for ln in err.splitlines() if "owners: " in ln]
+    return lines[0] if lines else "unknown"
+
+
 def machine_info():
     info = {"nproc": os.cpu_count(), "kernel": os.uname().release, "cpu": "?", "mem_gib": 0.0}
     with open("/proc/cpuinfo") as f:
@@ -419,6 +427,8 @@ def build_commands(args):
         raise BenchError("ss (iproute2) is required: it is the reference for every ratio")
     cmds += [("rnetstat -tan", [rn, "-tan"]), ("rnetstat -tanp", [rn, "-tanp"]),
              ("rnetstat -tanp --json", [rn, "-tanp", "--json"]),
+             # The owner scan without root's BPF iterator: what every other user gets.
+             ("rnetstat -tanp --owner-scan proc", [rn, "-tanp", "--owner-scan", "proc"]),
              ("ss -tan", [tools["ss"], "-tan"]), ("ss -tanp", [tools["ss"], "-tanp"])]
     if tools["netstat"]:
         cmds += [("netstat -tan", [tools["netstat"], "-tan"]),
@@ -468,7 +478,9 @@ def report(args, pop_info, results, scale, gnu_time):
         floor = run_timed([shutil.which("true") or "/bin/true"], 10, None).get("rss_kib", 0) / 1024
     how = "GNU time" if gnu_time else f"wait4, floored at {floor:.1f} MiB (no GNU time)"
     print(f"runs: {args.runs} per command, round-robin, after {args.warmup} warm-up round(s); "
-          f"peak RSS via {how}\n")
+          f"peak RSS via {how}")
+    p["owner_scan"] = owner_scan_used(args.rnetstat)
+    print(f"rnetstat -tanp owner scan: {p['owner_scan']}\n")
     print_table(results, floor)
     if scale:
         print(f"\nscale: at 2N ({scale['tcp_sockets']} TCP sockets) rnetstat -tanp median wall "

@@ -1,36 +1,15 @@
-//! Decimal integers appended to a `String` without `core::fmt`: the table renders one per
-//! column per row, and the /proc owner scan builds one path per process.
-
-/// `n` in decimal, in a stack buffer.
-pub struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    pub fn new(mut n: u64) -> Digits {
-        let mut buf = [0u8; 20];
-        let mut start = buf.len();
-        loop {
-            start -= 1;
-            buf[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        Digits { buf, start }
-    }
-
-    pub fn as_str(&self) -> &str {
-        // Only ASCII digits were written.
-        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("?")
-    }
-}
+//! Decimal integers appended to a buffer without `core::fmt`: the table and the JSON writer
+//! render several per row, and the /proc owner scan builds one path per process. The digits
+//! come from `itoa` (two per step, no UTF-8 re-check).
 
 /// Appends `n` in decimal.
 pub fn push_u64(out: &mut String, n: u64) {
-    out.push_str(Digits::new(n).as_str());
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Appends `n` in decimal to a byte buffer.
+pub fn push_u64_bytes(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 #[cfg(test)]
@@ -43,6 +22,9 @@ mod tests {
             let mut s = String::from("x");
             push_u64(&mut s, n);
             assert_eq!(s, format!("x{n}"));
+            let mut b = b"x".to_vec();
+            push_u64_bytes(&mut b, n);
+            assert_eq!(b, format!("x{n}").into_bytes());
         }
     }
 }

@@ -30,12 +30,6 @@ const BPF_PROG_TYPE_TRACING: u32 = 26;
 const BPF_TRACE_ITER: u32 = 28;
 const BPF_FUNC_SEQ_WRITE: i32 = 127;
 
-/// `struct bpf_iter__task_file`: the program's context.
-const CTX_META: i16 = 0;
-const CTX_TASK: i16 = 8;
-const CTX_FD: i16 = 16;
-const CTX_FILE: i16 = 24;
-
 /// One record, as the program writes it: inode (u64), tgid (u32), fd (u32), native endian.
 const RECORD: usize = 16;
 
@@ -81,6 +75,12 @@ pub struct TaskFiles {
 /// The kernel layout the program depends on.
 struct Layout {
     attach_btf_id: u32,
+    /// The program's context, `struct bpf_iter__task_file`, and `bpf_iter_meta.seq`.
+    ctx_meta: Member,
+    ctx_task: Member,
+    ctx_fd: Member,
+    ctx_file: Member,
+    meta_seq: Member,
     f_inode: Member,
     i_mode: Member,
     i_ino: Member,
@@ -91,19 +91,29 @@ impl Layout {
     fn from_btf(btf: &Btf<'_>) -> Result<Layout, BpfError> {
         let layout = Layout {
             attach_btf_id: btf.func("bpf_iter_task_file")?,
+            ctx_meta: btf.member("bpf_iter__task_file", "meta")?,
+            ctx_task: btf.member("bpf_iter__task_file", "task")?,
+            ctx_fd: btf.member("bpf_iter__task_file", "fd")?,
+            ctx_file: btf.member("bpf_iter__task_file", "file")?,
+            meta_seq: btf.member("bpf_iter_meta", "seq")?,
             f_inode: btf.member("file", "f_inode")?,
             i_mode: btf.member("inode", "i_mode")?,
             i_ino: btf.member("inode", "i_ino")?,
             tgid: btf.member("task_struct", "tgid")?,
         };
         let fits = |m: Member, size: u32| m.size == size && m.offset <= i16::MAX as u32;
-        if !(fits(layout.f_inode, 8)
+        if !(fits(layout.ctx_meta, 8)
+            && fits(layout.ctx_task, 8)
+            && fits(layout.ctx_fd, 4)
+            && fits(layout.ctx_file, 8)
+            && fits(layout.meta_seq, 8)
+            && fits(layout.f_inode, 8)
             && fits(layout.i_mode, 2)
             && fits(layout.i_ino, 8)
             && fits(layout.tgid, 4))
         {
             return Err(BpfError::Btf(
-                "file/inode/task_struct members have unexpected sizes".into(),
+                "members the iterator reads have unexpected sizes".into(),
             ));
         }
         Ok(layout)
@@ -158,9 +168,9 @@ fn program(l: &Layout) -> Vec<Insn> {
                                            // Indexes 2, 4 and 8 jump to `out`, the last two instructions (21).
     vec![
         insn(MOV64_X, 6, 1, 0, 0),               // 0: r6 = ctx
-        insn(LDX_DW, 7, 6, CTX_FILE, 0),         // 1: r7 = ctx->file
+        insn(LDX_DW, 7, 6, off(l.ctx_file), 0),  // 1: r7 = ctx->file
         insn(JEQ_K, 7, 0, 21 - 3, 0),            // 2: if !r7 goto out
-        insn(LDX_DW, 8, 6, CTX_TASK, 0),         // 3: r8 = ctx->task
+        insn(LDX_DW, 8, 6, off(l.ctx_task), 0),  // 3: r8 = ctx->task
         insn(JEQ_K, 8, 0, 21 - 5, 0),            // 4: if !r8 goto out
         insn(LDX_DW, 2, 7, off(l.f_inode), 0),   // 5: r2 = file->f_inode
         insn(LDX_H, 3, 2, off(l.i_mode), 0),     // 6: r3 = inode->i_mode
@@ -170,10 +180,10 @@ fn program(l: &Layout) -> Vec<Insn> {
         insn(STX_DW, 10, 4, -16, 0),             // 10: r.ino = r4
         insn(LDX_W, 5, 8, off(l.tgid), 0),       // 11: r5 = task->tgid
         insn(STX_W, 10, 5, -8, 0),               // 12: r.tgid = r5
-        insn(LDX_W, 5, 6, CTX_FD, 0),            // 13: r5 = ctx->fd
+        insn(LDX_W, 5, 6, off(l.ctx_fd), 0),     // 13: r5 = ctx->fd
         insn(STX_W, 10, 5, -4, 0),               // 14: r.fd = r5
-        insn(LDX_DW, 1, 6, CTX_META, 0),         // 15: r1 = ctx->meta
-        insn(LDX_DW, 1, 1, 0, 0),                // 16: r1 = meta->seq
+        insn(LDX_DW, 1, 6, off(l.ctx_meta), 0),  // 15: r1 = ctx->meta
+        insn(LDX_DW, 1, 1, off(l.meta_seq), 0),  // 16: r1 = meta->seq
         insn(MOV64_X, 2, 10, 0, 0),              // 17: r2 = fp
         insn(ADD64_K, 2, 0, 0, -16),             // 18: r2 = &r
         insn(MOV64_K, 3, 0, 0, RECORD as i32),   // 19: r3 = sizeof r
@@ -291,8 +301,14 @@ mod tests {
 
     #[test]
     fn the_program_jumps_land_on_its_exit_path() {
+        let m = |offset, size| Member { offset, size };
         let l = Layout {
             attach_btf_id: 1,
+            ctx_meta: m(0, 8),
+            ctx_task: m(8, 8),
+            ctx_fd: m(16, 4),
+            ctx_file: m(24, 8),
+            meta_seq: m(0, 8),
             f_inode: Member {
                 offset: 40,
                 size: 8,

@@ -49,7 +49,7 @@ fn err<T>(what: impl Into<String>) -> Result<T, BtfError> {
     Err(BtfError(what.into()))
 }
 
-/// One type record: where its kind-specific data starts, and its header fields.
+/// One type record, decoded from its 12-byte header on demand.
 #[derive(Debug, Clone, Copy)]
 struct Type {
     name_off: u32,
@@ -62,12 +62,32 @@ struct Type {
     data: usize,
 }
 
+/// Decodes the type record header at `at` in the type section.
+fn decode(types: &[u8], at: usize) -> Result<Type, BtfError> {
+    let (Some(name_off), Some(info), Some(size_or_type)) = (
+        u32_at(types, at),
+        u32_at(types, at + 4),
+        u32_at(types, at + 8),
+    ) else {
+        return err(format!("type record cut short at byte {at}"));
+    };
+    Ok(Type {
+        name_off,
+        kind: (info >> 24) & 0x1f,
+        vlen: (info & 0xffff) as usize,
+        kind_flag: info >> 31 == 1,
+        size_or_type,
+        data: at + 12,
+    })
+}
+
 /// A parsed BTF blob: an index of its types, borrowing the bytes.
 pub struct Btf<'a> {
     types: &'a [u8],
     strings: &'a [u8],
-    /// `index[id - 1]` is type `id` (id 0 is `void`).
-    index: Vec<Type>,
+    /// `offsets[id - 1]` is where type `id`'s record starts in `types` (id 0 is `void`).
+    /// Four bytes per type: vmlinux has ~130k of them.
+    offsets: Vec<u32>,
 }
 
 /// Where a member sits in its struct, in bytes.
@@ -105,45 +125,32 @@ impl<'a> Btf<'a> {
         else {
             return err("a section lies outside the blob");
         };
-        let mut index = Vec::new();
+        let Ok(type_len) = u32::try_from(types.len()) else {
+            return err("type section over 4 GiB");
+        };
+        let mut offsets = Vec::new();
         let mut at = 0usize;
         while at < types.len() {
-            let (Some(name_off), Some(info), Some(size_or_type)) = (
-                u32_at(types, at),
-                u32_at(types, at + 4),
-                u32_at(types, at + 8),
-            ) else {
-                return err(format!("type record cut short at byte {at}"));
-            };
-            let kind = (info >> 24) & 0x1f;
-            let vlen = (info & 0xffff) as usize;
-            let data = at + 12;
-            let extra = match kind {
+            let t = decode(types, at)?;
+            let extra = match t.kind {
                 KIND_INT | KIND_VAR | KIND_DECL_TAG => 4,
                 KIND_PTR | KIND_FWD | KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT
                 | KIND_FUNC | KIND_FLOAT | KIND_TYPE_TAG => 0,
                 KIND_ARRAY => 12,
-                KIND_STRUCT | KIND_UNION | KIND_DATASEC | KIND_ENUM64 => 12 * vlen,
-                KIND_ENUM | KIND_FUNC_PROTO => 8 * vlen,
+                KIND_STRUCT | KIND_UNION | KIND_DATASEC | KIND_ENUM64 => 12 * t.vlen,
+                KIND_ENUM | KIND_FUNC_PROTO => 8 * t.vlen,
                 other => return err(format!("unknown type kind {other} at byte {at}")),
             };
-            index.push(Type {
-                name_off,
-                kind,
-                vlen,
-                kind_flag: info >> 31 == 1,
-                size_or_type,
-                data,
-            });
-            at = data + extra;
+            offsets.push(at as u32); // at < types.len() <= u32::MAX
+            at = t.data + extra;
         }
-        if at != types.len() {
+        if at != type_len as usize {
             return err("the last type record runs past the type section");
         }
         Ok(Btf {
             types,
             strings,
-            index,
+            offsets,
         })
     }
 
@@ -153,17 +160,18 @@ impl<'a> Btf<'a> {
         &rest[..end]
     }
 
-    fn get(&self, id: u32) -> Option<&Type> {
-        self.index.get((id as usize).checked_sub(1)?)
+    fn get(&self, id: u32) -> Option<Type> {
+        let at = *self.offsets.get((id as usize).checked_sub(1)?)?;
+        decode(self.types, at as usize).ok()
     }
 
     /// The id of the first type of `kind` named `name`.
     fn find(&self, kind: u32, name: &str) -> Option<u32> {
-        let id = self
-            .index
-            .iter()
-            .position(|t| t.kind == kind && self.name(t.name_off) == name.as_bytes())?;
-        u32::try_from(id + 1).ok()
+        let id = (1..=self.offsets.len()).find(|&id| {
+            self.get(id as u32)
+                .is_some_and(|t| t.kind == kind && self.name(t.name_off) == name.as_bytes())
+        })?;
+        u32::try_from(id).ok()
     }
 
     /// The id of function `name` (an iterator's attach point, say).

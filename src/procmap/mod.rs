@@ -169,6 +169,17 @@ impl OwnerMap {
         }
     }
 
+    /// A map holding exactly `(inode, pid, fd)` triples, for renderer tests.
+    #[cfg(test)]
+    pub(crate) fn from_triples(triples: &[(u64, u32, u32)], names: &[(u32, &[u8])]) -> OwnerMap {
+        let entries = triples
+            .iter()
+            .map(|&(inode, pid, fd)| Entry { inode, pid, fd })
+            .collect();
+        let names = names.iter().map(|&(pid, n)| (pid, n.into())).collect();
+        OwnerMap::build(entries, names, ScanKind::Proc)
+    }
+
     /// Every process holding socket `inode`, by pid then fd. Empty for inode 0.
     pub fn owners(&self, inode: u64) -> impl Iterator<Item = Owner<'_>> {
         self.run_of(inode).iter().map(move |e| Owner {
