@@ -12,6 +12,8 @@ use std::fmt;
 
 const MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
+/// How many struct members one [`Btf::member`] lookup may look at (vmlinux needs a few hundred).
+const MEMBER_VISITS: u32 = 100_000;
 
 const KIND_INT: u32 = 1;
 const KIND_PTR: u32 = 2;
@@ -185,7 +187,8 @@ impl<'a> Btf<'a> {
         let Some(id) = self.find(KIND_STRUCT, strukt) else {
             return err(format!("no struct {strukt}"));
         };
-        match self.member_in(id, member, 0, 0)? {
+        let mut budget = MEMBER_VISITS;
+        match self.member_in(id, member, 0, 0, &mut budget)? {
             Some(m) => Ok(m),
             None => err(format!("struct {strukt} has no member {member}")),
         }
@@ -197,6 +200,7 @@ impl<'a> Btf<'a> {
         member: &str,
         base_bits: u32,
         depth: u32,
+        budget: &mut u32,
     ) -> Result<Option<Member>, BtfError> {
         let Some(t) = self.get(id) else {
             return err(format!("type id {id} out of range"));
@@ -205,6 +209,10 @@ impl<'a> Btf<'a> {
             return err("anonymous members nested too deep");
         }
         for i in 0..t.vlen {
+            // A crafted blob can nest a struct in itself many times over: bound the walk.
+            *budget = budget
+                .checked_sub(1)
+                .map_or_else(|| err("too many members to search"), Ok)?;
             let at = t.data + 12 * i;
             let (Some(name_off), Some(ty), Some(raw_off)) = (
                 u32_at(self.types, at),
@@ -226,7 +234,7 @@ impl<'a> Btf<'a> {
                 }
                 return Ok(Some(Member {
                     offset: bits / 8,
-                    size: self.size_of(ty)?,
+                    size: self.size_of(ty, 0)?,
                 }));
             }
             if name.is_empty() {
@@ -235,7 +243,7 @@ impl<'a> Btf<'a> {
                     self.get(inner).map(|t| t.kind),
                     Some(KIND_STRUCT | KIND_UNION)
                 ) {
-                    if let Some(m) = self.member_in(inner, member, bits, depth + 1)? {
+                    if let Some(m) = self.member_in(inner, member, bits, depth + 1, budget)? {
                         return Ok(Some(m));
                     }
                 }
@@ -263,7 +271,10 @@ impl<'a> Btf<'a> {
     }
 
     /// The size in bytes of a scalar, pointer or aggregate type.
-    fn size_of(&self, id: u32) -> Result<u32, BtfError> {
+    fn size_of(&self, id: u32, depth: u32) -> Result<u32, BtfError> {
+        if depth > 32 {
+            return err("arrays nested too deep");
+        }
         let id = self.resolve(id)?;
         match self.get(id) {
             Some(t)
@@ -281,7 +292,7 @@ impl<'a> Btf<'a> {
                 else {
                     return err("array record cut short");
                 };
-                self.size_of(elem)?
+                self.size_of(elem, depth + 1)?
                     .checked_mul(n)
                     .map_or_else(|| err("array size overflows"), Ok)
             }
@@ -349,6 +360,15 @@ pub(crate) mod tests {
 
         pub(crate) fn typedef(&mut self, name: &str, to: u32) -> u32 {
             self.header(name, KIND_TYPEDEF, 0, false, to)
+        }
+
+        /// An array type whose element type is itself.
+        pub(crate) fn array_of_self(&mut self) -> u32 {
+            let id = self.header("", KIND_ARRAY, 0, false, 0);
+            for w in [id, 1, 4] {
+                self.types.extend_from_slice(&w.to_le_bytes()); // elem, index type, count
+            }
+            id
         }
 
         pub(crate) fn func(&mut self, name: &str, proto: u32) -> u32 {
@@ -457,6 +477,21 @@ pub(crate) mod tests {
         let mut unknown = blob.clone();
         unknown[HEADER_LEN + 7] = 30; // kind 30 in the first record's info
         assert!(Btf::parse(&unknown).is_err());
+    }
+
+    #[test]
+    fn self_nesting_types_end_in_an_error_not_a_hang_or_overflow() {
+        let mut b = Builder::new();
+        // Type 1: a struct of 1000 anonymous members, each of type 1 itself.
+        let members: Vec<(&str, u32, u32)> = (0..1000).map(|_| ("", 1, 0)).collect();
+        b.aggregate(false, "loop", 8, &members);
+        // Type 2: an array of itself, held by a struct.
+        let id = b.array_of_self();
+        b.aggregate(false, "arr", 8, &[("a", id, 0)]);
+        let blob = b.build();
+        let btf = Btf::parse(&blob).expect("parse");
+        assert!(btf.member("loop", "x").is_err());
+        assert!(btf.member("arr", "a").is_err());
     }
 
     #[test]

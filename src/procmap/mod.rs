@@ -13,7 +13,7 @@
 //! names come from `/proc/PID/comm` either way, read once per process that holds a socket.
 
 pub mod bpf;
-mod btf;
+pub mod btf;
 mod fdscan;
 
 use std::fmt;

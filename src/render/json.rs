@@ -119,6 +119,13 @@ struct JsonTimer {
     probes: u32,
 }
 
+/// `"name":` for one of this module's own key names, which need no escaping.
+macro_rules! key {
+    ($name:literal) => {
+        concat!("\"", $name, "\":").as_bytes()
+    };
+}
+
 /// One JSON object being appended to a buffer: keys in the order they are given, commas
 /// between members.
 struct Object<'b> {
@@ -132,19 +139,15 @@ impl<'b> Object<'b> {
         Object { buf, first: true }
     }
 
-    /// A member's key: one of this module's own names, which need no escaping. Inlined, so
-    /// each call site copies a constant number of bytes.
+    /// A member's key, as [`key!`] spells it (`"name":`). Inlined, so each call site copies a
+    /// constant number of bytes.
     #[inline(always)]
-    fn key(&mut self, key: &'static str) {
-        debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    fn key(&mut self, quoted: &'static [u8]) {
         if !self.first {
             self.buf.push(b',');
         }
         self.first = false;
-        self.buf.reserve(key.len() + 3);
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(key.as_bytes());
-        self.buf.extend_from_slice(b"\":");
+        self.buf.extend_from_slice(quoted);
     }
 
     /// A string value, escaped exactly as serde_json escapes it.
@@ -286,46 +289,47 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
         let user = self.user_key(s);
         let (opts, ctx) = (&self.opts, self.ctx);
         let mut o = Object::open(&mut self.pending);
-        o.key("proto");
+        o.key(key!("proto"));
         o.str(match table {
             Table::Inet(p, f) => p.name(f),
             Table::Unix => "unix",
         })?;
-        o.key("state");
+        o.key(key!("state"));
         o.str(table.state_name(s.state))?;
         if let (Detail::Inet(i), Some((local, remote))) = (&s.detail, endpoints) {
-            for (key, addr, (host, service)) in
-                [("local", i.local, local), ("remote", i.remote, remote)]
-            {
+            for (key, addr, (host, service)) in [
+                (key!("local"), i.local, local),
+                (key!("remote"), i.remote, remote),
+            ] {
                 o.key(key);
                 let mut e = Object::open(o.buf);
-                e.key("addr");
+                e.key(key!("addr"));
                 e.buf.push(b'"');
                 super::text::push_ip_bytes(e.buf, addr.ip());
                 e.buf.push(b'"');
-                e.key("port");
+                e.key(key!("port"));
                 e.u64(addr.port().into());
                 if let Some(h) = &host {
-                    e.key("host");
+                    e.key(key!("host"));
                     e.str(h)?;
                 }
                 if let Some(svc) = &service {
-                    e.key("service");
+                    e.key(key!("service"));
                     e.str(svc)?;
                 }
                 e.close();
             }
         }
-        o.key("recv_q");
+        o.key(key!("recv_q"));
         o.opt_u64(s.recv_q.map(u64::from));
-        o.key("send_q");
+        o.key(key!("send_q"));
         o.opt_u64(s.send_q.map(u64::from));
-        o.key("uid");
+        o.key(key!("uid"));
         o.opt_u64(s.uid.map(u64::from));
-        o.key("inode");
+        o.key(key!("inode"));
         o.u64(s.inode);
         if opts.programs {
-            o.key("processes");
+            o.key(key!("processes"));
             o.buf.push(b'[');
             let owners = ctx.owners.into_iter().flat_map(|m| m.owners(s.inode));
             for (n, owner) in owners.enumerate() {
@@ -333,46 +337,46 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
                     o.buf.push(b',');
                 }
                 let mut p = Object::open(o.buf);
-                p.key("pid");
+                p.key(key!("pid"));
                 p.u64(owner.pid.into());
-                p.key("name");
+                p.key(key!("name"));
                 p.str(&String::from_utf8_lossy(owner.name))?;
-                p.key("fd");
+                p.key(key!("fd"));
                 p.u64(owner.fd.into());
                 p.close();
             }
             o.buf.push(b']');
         }
         if let Detail::Unix(u) = &s.detail {
-            o.key("type");
+            o.key(key!("type"));
             o.str(u.kind.json_name())?;
-            o.key("path");
+            o.key(key!("path"));
             match &u.name {
                 Some(n) => o.str(&String::from_utf8_lossy(&n.display_bytes()))?,
                 None => o.null(),
             }
-            o.key("peer_inode");
+            o.key(key!("peer_inode"));
             o.opt_u64(u.peer_inode);
         }
         if let Some(user) = user {
-            o.key("user");
+            o.key(key!("user"));
             match user {
                 Some(name) => o.str(&name)?,
                 None => o.null(),
             }
         }
         if opts.timers {
-            o.key("timer");
+            o.key(key!("timer"));
             match s.inet().and_then(|i| i.timer) {
                 Some(t) => {
                     let mut e = Object::open(o.buf);
-                    e.key("kind");
+                    e.key(key!("kind"));
                     e.str(t.kind.name())?;
-                    e.key("remaining_ms");
+                    e.key(key!("remaining_ms"));
                     e.u64(t.remaining_ms);
-                    e.key("retransmits");
+                    e.key(key!("retransmits"));
                     e.u64(t.retransmits.into());
-                    e.key("probes");
+                    e.key(key!("probes"));
                     e.u64(t.probes.into());
                     e.close();
                 }
@@ -382,7 +386,7 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
         let x = s.inet().and_then(|i| i.internals.as_deref());
         let int = opts.internals;
         if int.info {
-            o.key("info");
+            o.key(key!("info"));
             o.serde(&x.and_then(|x| {
                 (x.info.is_some() || x.cong.is_some()).then_some(JsonInfo {
                     congestion: x.cong.as_deref(),
@@ -391,15 +395,15 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
             }))?;
         }
         if int.memory {
-            o.key("memory");
+            o.key(key!("memory"));
             o.serde(&x.and_then(|x| x.skmeminfo.as_ref()))?;
         }
         if int.extended {
-            o.key("v6only");
+            o.key(key!("v6only"));
             o.serde(&x.and_then(|x| x.v6only))?;
-            o.key("mark");
+            o.key(key!("mark"));
             o.opt_u64(x.and_then(|x| x.mark).map(u64::from));
-            o.key("cgroup");
+            o.key(key!("cgroup"));
             match x
                 .and_then(|x| x.cgroup_id)
                 .and_then(|id| ctx.cgroups.and_then(|c| c.path(id)))
@@ -407,7 +411,7 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
                 Some(path) => o.str(path)?,
                 None => o.null(),
             }
-            o.key("shutdown");
+            o.key(key!("shutdown"));
             o.serde(&x.and_then(|x| x.shutdown))?;
         }
         o.close();
