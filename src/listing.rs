@@ -178,7 +178,13 @@ pub fn walk(
             }
             visitor.socket(s, owners)
         };
-        match sources.list(table, &query, &mut sink) {
+        let prefetch = |inodes: &[u64]| {
+            if let Some(map) = owners {
+                map.prefetch(inodes);
+            }
+        };
+        let prefetch: &dyn Fn(&[u64]) = &prefetch;
+        match sources.list_prefetching(table, &query, &mut sink, owners.map(|_| prefetch)) {
             Ok(served) => outcome.served.push(served),
             Err(SourceError::Output(e)) => return Err(ListError::Output(e)),
             Err(e) => outcome.failures.push(e),

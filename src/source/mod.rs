@@ -172,14 +172,30 @@ impl Sources {
         query: &Query,
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
     ) -> Result<Served, SourceError> {
+        self.list_prefetching(table, query, sink, None)
+    }
+
+    /// [`Sources::list`], with `prefetch` hearing each netlink datagram's inodes before the sink
+    /// gets its sockets.
+    pub fn list_prefetching(
+        &mut self,
+        table: Table,
+        query: &Query,
+        sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+        prefetch: netlink::Prefetch<'_>,
+    ) -> Result<Served, SourceError> {
         let mut once = Once::new();
         let mut emitted = 0usize;
         if self.choice == SourceChoice::Proc {
             let mut sink = counted(sink, &mut emitted, &mut once);
             return procnet::dump(&self.proc_root, table, query.states, &mut sink);
         }
-        let mut attempt =
-            self.netlink_dump(table, query, &mut counted(sink, &mut emitted, &mut once));
+        let mut attempt = self.netlink_dump(
+            table,
+            query,
+            &mut counted(sink, &mut emitted, &mut once),
+            prefetch,
+        );
         if let Err(SourceError::Unsupported {
             errno: libc::EINVAL,
             ..
@@ -192,8 +208,12 @@ impl Sources {
                     bytecode: None,
                     ..query.clone()
                 };
-                attempt =
-                    self.netlink_dump(table, &plain, &mut counted(sink, &mut emitted, &mut once));
+                attempt = self.netlink_dump(
+                    table,
+                    &plain,
+                    &mut counted(sink, &mut emitted, &mut once),
+                    prefetch,
+                );
             }
         }
         match attempt {
@@ -237,12 +257,13 @@ impl Sources {
         table: Table,
         query: &Query,
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+        prefetch: netlink::Prefetch<'_>,
     ) -> Result<Served, SourceError> {
         let nl = match &mut self.netlink {
             Some(nl) => nl,
             slot => slot.insert(netlink::Netlink::open(table)?),
         };
-        let result = nl.dump(table, query, sink);
+        let result = nl.dump(table, query, sink, prefetch);
         if result.is_err() {
             // After an error the socket may hold the rest of a dump: never reuse it.
             self.netlink = None;

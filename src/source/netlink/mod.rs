@@ -232,13 +232,16 @@ impl Netlink {
         table: Table,
         query: &Query,
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+        prefetch: Prefetch<'_>,
     ) -> Result<Served, SourceError> {
         let mut served = Served::new(table, SourceKind::Netlink);
         let (seq, queued) = match self.ahead.take() {
             Some(a) if a.table == table && a.query == *query => {
                 if a.ended || a.error.is_some() {
                     for d in &a.datagrams {
-                        if let Step::End(r) = handle(d, table, query, a.seq, &mut served, sink) {
+                        if let Step::End(r) =
+                            handle(d, table, query, a.seq, &mut served, sink, prefetch)
+                        {
                             return r.map(|()| served);
                         }
                     }
@@ -258,7 +261,15 @@ impl Netlink {
             // Most dumps end within a few datagrams: no thread for them.
             for _ in 0..SYNC_DATAGRAMS {
                 let n = receive(&self.sock, &mut self.buf, table)?;
-                if let Step::End(r) = handle(&self.buf[..n], table, query, seq, &mut served, sink) {
+                if let Step::End(r) = handle(
+                    &self.buf[..n],
+                    table,
+                    query,
+                    seq,
+                    &mut served,
+                    sink,
+                    prefetch,
+                ) {
                     return r.map(|()| served);
                 }
             }
@@ -285,14 +296,16 @@ impl Netlink {
                 }
             });
             for d in &queued {
-                if let Step::End(r) = handle(d, table, query, seq, &mut served, sink) {
+                if let Step::End(r) = handle(d, table, query, seq, &mut served, sink, prefetch) {
                     return r.map(|()| served);
                 }
             }
             drop(queued);
             for got in full.iter() {
                 let (buf, n) = got?;
-                if let Step::End(r) = handle(&buf[..n], table, query, seq, &mut served, sink) {
+                if let Step::End(r) =
+                    handle(&buf[..n], table, query, seq, &mut served, sink, prefetch)
+                {
                     return r.map(|()| served);
                 }
                 let _ = empty.send(buf);
@@ -356,6 +369,10 @@ fn ends_dump(datagram: &[u8], seq: u32) -> bool {
     })
 }
 
+/// Told the inodes of a datagram's records before they go to the sink one by one, so whatever
+/// the sink looks them up in can start loading them all at once (see `OwnerMap::prefetch`).
+pub type Prefetch<'a> = Option<&'a dyn Fn(&[u64])>;
+
 /// Decodes one datagram of dump `seq`, handing its sockets to `sink`.
 fn handle(
     datagram: &[u8],
@@ -364,9 +381,18 @@ fn handle(
     seq: u32,
     served: &mut Served,
     sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+    prefetch: Prefetch<'_>,
 ) -> Step {
     let states = query.states;
     let internals = wants_internals(table, query);
+    if let Some(prefetch) = prefetch {
+        let inodes: Vec<u64> = parse::messages(datagram)
+            .filter_map(Result::ok)
+            .filter(|m| m.seq == seq && m.kind == parse::SOCK_DIAG_BY_FAMILY)
+            .filter_map(|m| parse::record_inode(m.payload, table == Table::Unix))
+            .collect();
+        prefetch(&inodes);
+    }
     for msg in parse::messages(datagram) {
         let msg = match msg {
             Ok(m) => m,

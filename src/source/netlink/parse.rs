@@ -107,6 +107,12 @@ pub fn messages(buf: &[u8]) -> impl Iterator<Item = Result<Message<'_>, DecodeEr
 }
 
 /// The error code carried by NLMSG_ERROR or NLMSG_DONE (negative errno, or 0).
+/// The socket inode of a `SOCK_DIAG_BY_FAMILY` record, read without decoding the rest
+/// (`idiag_inode` of an inet record, `udiag_ino` of a unix one).
+pub fn record_inode(payload: &[u8], unix: bool) -> Option<u64> {
+    u32_at(payload, if unix { 4 } else { 68 }).map(u64::from)
+}
+
 pub fn error_code(payload: &[u8]) -> Option<i32> {
     u32_at(payload, 0).map(|v| v as i32)
 }
