@@ -60,7 +60,9 @@ fn every_socket_of_a_many_datagram_dump_is_listed_once_with_its_owner() {
         assert!(out.status.success(), "{}", describe(&what, &out));
         let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
         for r in json_records(&out) {
-            let Some(inode) = r["inode"].as_u64() else { continue };
+            let Some(inode) = r["inode"].as_u64() else {
+                continue;
+            };
             if !ours.contains(&inode) {
                 continue;
             }
@@ -71,7 +73,11 @@ fn every_socket_of_a_many_datagram_dump_is_listed_once_with_its_owner() {
         }
         let missing: Vec<_> = ours.iter().filter(|i| !seen.contains_key(i)).collect();
         let repeated: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
-        assert!(missing.is_empty(), "{what}: {} of ours missing", missing.len());
+        assert!(
+            missing.is_empty(),
+            "{what}: {} of ours missing",
+            missing.len()
+        );
         assert!(repeated.is_empty(), "{what}: listed twice: {repeated:?}");
     }
 }
