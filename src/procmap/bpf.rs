@@ -18,7 +18,7 @@
 use std::fmt;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use super::btf::{Btf, BtfError, Member};
+use super::btf::{Btf, BtfError, Member, Source};
 
 const BTF_PATH: &str = "/sys/kernel/btf/vmlinux";
 
@@ -87,8 +87,26 @@ struct Layout {
     tgid: Member,
 }
 
+/// Every struct, member and function name the iterator looks up in BTF.
+pub const BTF_NAMES: [&str; 14] = [
+    "bpf_iter_task_file",
+    "bpf_iter__task_file",
+    "meta",
+    "task",
+    "fd",
+    "file",
+    "bpf_iter_meta",
+    "seq",
+    "f_inode",
+    "inode",
+    "i_mode",
+    "i_ino",
+    "task_struct",
+    "tgid",
+];
+
 impl Layout {
-    fn from_btf(btf: &Btf<'_>) -> Result<Layout, BpfError> {
+    fn from_btf<S: Source + ?Sized>(btf: &Btf<'_, S>) -> Result<Layout, BpfError> {
         let layout = Layout {
             attach_btf_id: btf.func("bpf_iter_task_file")?,
             ctx_meta: btf.member("bpf_iter__task_file", "meta")?,
@@ -240,9 +258,8 @@ fn bpf_fd(cmd: libc::c_long, attr: &mut Attr, step: &'static str) -> Result<Owne
 impl TaskFiles {
     /// Loads and attaches the iterator, reading the kernel's layout from its BTF.
     pub fn load() -> Result<TaskFiles, BpfError> {
-        let blob = std::fs::read(BTF_PATH).map_err(|e| BpfError::Btf(e.to_string()))?;
-        let layout = Layout::from_btf(&Btf::parse(&blob)?)?;
-        drop(blob);
+        let file = std::fs::File::open(BTF_PATH).map_err(|e| BpfError::Btf(e.to_string()))?;
+        let layout = Layout::from_btf(&Btf::parse(&file, &BTF_NAMES)?)?;
         let insns = program(&layout);
         let license = c"GPL"; // bpf_seq_write is GPL-only
         let mut attr = Attr::new();
