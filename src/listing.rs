@@ -109,12 +109,18 @@ pub fn prepare(cfg: &Config) -> Result<(Sources, Option<OwnerMap>), ListError> {
         .copied()
         .find(|&t| t != Table::Unix || cfg.filter.may_match_unix());
     let scanned = std::thread::scope(|s| {
-        let scan = s.spawn(|| OwnerMap::scan(&cfg.proc_root, cfg.owner_scan));
-        if let Some(table) = first {
-            let done = || scan.is_finished();
-            sources.read_ahead(table, &query_for(cfg, table), &done, READ_AHEAD_LIMIT);
+        let scan = || OwnerMap::scan(&cfg.proc_root, cfg.owner_scan);
+        match std::thread::Builder::new().spawn_scoped(s, scan) {
+            Ok(scan) => {
+                if let Some(table) = first {
+                    let done = || scan.is_finished();
+                    sources.read_ahead(table, &query_for(cfg, table), &done, READ_AHEAD_LIMIT);
+                }
+                scan.join()
+            }
+            // No thread to be had (a pids or process limit): scan here, then list as usual.
+            Err(_) => Ok(scan()),
         }
-        scan.join()
     });
     match scanned {
         Ok(Ok(map)) => Ok((sources, Some(map))),

@@ -59,6 +59,21 @@ impl fmt::Display for BpfError {
 
 impl std::error::Error for BpfError {}
 
+impl BpfError {
+    /// Whether trying again later may succeed (memory or a busy resource), as opposed to a
+    /// kernel or a privilege that will not change during this run.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            BpfError::Btf(_) => false,
+            BpfError::Syscall { err, .. } => matches!(
+                err.raw_os_error(),
+                Some(libc::ENOMEM | libc::EAGAIN | libc::EINTR | libc::EBUSY)
+            ),
+            BpfError::Read(_) => true,
+        }
+    }
+}
+
 impl From<BtfError> for BpfError {
     fn from(e: BtfError) -> BpfError {
         BpfError::Btf(e.0)
@@ -289,6 +304,9 @@ impl TaskFiles {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // After a million objects with no output in one read() the kernel returns
+                // EAGAIN and keeps its place: read again.
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => continue,
                 Err(e) => return Err(BpfError::Read(e)),
             };
             filled += n;
@@ -349,6 +367,25 @@ mod tests {
         }
         assert_eq!(p[out].code, MOV64_K);
         assert_eq!(p[out + 1].code, EXIT);
+    }
+
+    #[test]
+    fn only_memory_and_busy_failures_are_worth_retrying() {
+        let syscall = |errno| BpfError::Syscall {
+            step: "program load",
+            err: std::io::Error::from_raw_os_error(errno),
+        };
+        assert!(syscall(libc::ENOMEM).is_transient());
+        assert!(syscall(libc::EAGAIN).is_transient());
+        assert!(
+            !syscall(libc::EPERM).is_transient(),
+            "no privilege stays so"
+        );
+        assert!(
+            !syscall(libc::EINVAL).is_transient(),
+            "a kernel without the iterator"
+        );
+        assert!(!BpfError::Btf("no struct file".into()).is_transient());
     }
 
     #[test]

@@ -46,22 +46,29 @@ pub(super) fn scan(proc_root: &Path) -> std::io::Result<Found> {
         vec![scan_pids(&root, pids.iter().copied())]
     } else {
         std::thread::scope(|s| {
+            let (root, pids) = (&root, &pids);
+            // Interleave so each thread gets a similar mix of big and small processes.
+            let share =
+                move |t: usize| scan_pids(root, pids.iter().skip(t).step_by(threads).copied());
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
-                    let (root, pids) = (&root, &pids);
-                    // Interleave so each thread gets a similar mix of big and small processes.
-                    s.spawn(move || scan_pids(root, pids.iter().skip(t).step_by(threads).copied()))
+                    (
+                        t,
+                        std::thread::Builder::new().spawn_scoped(s, move || share(t)),
+                    )
                 })
                 .collect();
             handles
                 .into_iter()
-                .map(|h| {
+                .map(|(t, h)| match h {
                     // A scan thread that died cannot vouch for its processes: say owners
                     // may be missing rather than pretend it found none.
-                    h.join().unwrap_or_else(|_| Found {
+                    Ok(h) => h.join().unwrap_or_else(|_| Found {
                         unreadable: 1,
                         ..Found::default()
-                    })
+                    }),
+                    // No thread to be had (a pids or process limit): scan that share here.
+                    Err(_) => share(t),
                 })
                 .collect()
         })

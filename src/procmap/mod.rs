@@ -98,7 +98,30 @@ pub struct OwnerMap {
 }
 
 /// The iterator is loaded once per process: `-c`, `--watch` and `--events` scan again and again.
-static ITERATOR: OnceLock<Result<bpf::TaskFiles, String>> = OnceLock::new();
+static ITERATOR: OnceLock<bpf::TaskFiles> = OnceLock::new();
+/// Why the iterator cannot be loaded in this run, once that is known not to change; a
+/// transient failure (memory, a busy resource) is tried again on the next scan.
+static ITERATOR_REFUSED: OnceLock<String> = OnceLock::new();
+
+fn iterator() -> Result<&'static bpf::TaskFiles, String> {
+    if let Some(it) = ITERATOR.get() {
+        return Ok(it);
+    }
+    if let Some(why) = ITERATOR_REFUSED.get() {
+        return Err(why.clone());
+    }
+    match bpf::TaskFiles::load() {
+        // Another thread may have loaded one meanwhile: keep that, drop this.
+        Ok(it) => Ok(ITERATOR.get_or_init(|| it)),
+        Err(e) => {
+            let why = e.to_string();
+            if !e.is_transient() {
+                let _ = ITERATOR_REFUSED.set(why.clone());
+            }
+            Err(why)
+        }
+    }
+}
 
 impl OwnerMap {
     /// Scans every process, with the iterator or under `proc_root` (normally `/proc`).
@@ -269,10 +292,7 @@ fn bpf_precondition(proc_root: &Path) -> Result<(), String> {
 
 fn bpf_scan(proc_root: &Path) -> Result<OwnerMap, String> {
     bpf_precondition(proc_root)?;
-    let iter = ITERATOR
-        .get_or_init(|| bpf::TaskFiles::load().map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(Clone::clone)?;
+    let iter = iterator()?;
     let mut entries = Vec::new();
     iter.sockets(|inode, pid, fd| entries.push(Entry { inode, pid, fd }))
         .map_err(|e| e.to_string())?;

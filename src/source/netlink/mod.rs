@@ -282,7 +282,7 @@ impl Netlink {
             for _ in 0..DEPTH + 2 {
                 let _ = empty.send(vec![0; RECV_BUF]);
             }
-            s.spawn(move || {
+            let receiver = std::thread::Builder::new().spawn_scoped(s, move || {
                 // Ends at the dump's end, on an error, or when the decoder hangs up.
                 while let Ok(mut buf) = empty_rx.recv() {
                     let got = receive(sock, &mut buf, table);
@@ -301,6 +301,18 @@ impl Netlink {
                 }
             }
             drop(queued);
+            if receiver.is_err() {
+                // No thread to be had (a pids or process limit): receive here instead.
+                let mut buf = vec![0; RECV_BUF];
+                loop {
+                    let n = receive(sock, &mut buf, table)?;
+                    if let Step::End(r) =
+                        handle(&buf[..n], table, query, seq, &mut served, sink, prefetch)
+                    {
+                        return r.map(|()| served);
+                    }
+                }
+            }
             for got in full.iter() {
                 let (buf, n) = got?;
                 if let Step::End(r) =
