@@ -89,7 +89,7 @@ fn section_of(t: Table) -> Section {
 
 /// How much of the first table's dump may be held while the owner scan runs.
 /// It is a bound, not an allocation: only what arrives before the scan ends is held (about 7 MiB
-/// at 100k TCP sockets, 15 MiB at 200k with the BPF scan), and a lower bound made the listing
+/// at 100k TCP sockets, about 20 MiB at 200k with the BPF scan), and a lower bound made the listing
 /// wait for the scan with one core idle once the population outgrew it.
 const READ_AHEAD_LIMIT: usize = 32 << 20;
 
@@ -184,13 +184,9 @@ pub fn walk(
             }
             visitor.socket(s, owners)
         };
-        let prefetch = |inodes: &[u64]| {
-            if let Some(map) = owners {
-                map.prefetch(inodes);
-            }
-        };
-        let prefetch: &dyn Fn(&[u64]) = &prefetch;
-        match sources.list_prefetching(table, &query, &mut sink, owners.map(|_| prefetch)) {
+        let prefetch = owners.map(|map| move |inodes: &[u64]| map.prefetch(inodes));
+        let prefetch = prefetch.as_ref().map(|f| f as &dyn Fn(&[u64]));
+        match sources.list_prefetching(table, &query, &mut sink, prefetch) {
             Ok(served) => outcome.served.push(served),
             Err(SourceError::Output(e)) => return Err(ListError::Output(e)),
             Err(e) => outcome.failures.push(e),

@@ -48,10 +48,17 @@ struct ReadAhead {
     ended: bool,
 }
 
-/// What one datagram meant for the dump it belongs to.
-enum Step {
-    More,
-    End(Result<(), SourceError>),
+/// What a datagram leaves of its dump: `Some` once the dump has ended (or failed).
+type Ended = Option<Result<(), SourceError>>;
+
+/// Why a read-ahead stopped, i.e. what the consumer does after replaying it.
+enum Rest {
+    /// The dump goes on: receive the rest.
+    Live,
+    /// The dump's end is among the datagrams held.
+    Held,
+    /// Receiving failed: report this after the datagrams held.
+    Failed(SourceError),
 }
 
 fn io_errno(e: &std::io::Error) -> i32 {
@@ -234,48 +241,49 @@ impl Netlink {
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
         prefetch: Prefetch<'_>,
     ) -> Result<Served, SourceError> {
-        let mut served = Served::new(table, SourceKind::Netlink);
-        let (seq, queued) = match self.ahead.take() {
+        let (seq, queued, rest) = match self.ahead.take() {
             Some(a) if a.table == table && a.query == *query => {
-                if a.ended || a.error.is_some() {
-                    for d in &a.datagrams {
-                        if let Step::End(r) =
-                            handle(d, table, query, a.seq, &mut served, sink, prefetch)
-                        {
-                            return r.map(|()| served);
-                        }
-                    }
-                    return Err(a.error.unwrap_or_else(|| no_done(table)));
-                }
-                (a.seq, a.datagrams)
+                let rest = match (a.error, a.ended) {
+                    (Some(e), _) => Rest::Failed(e),
+                    (None, true) => Rest::Held,
+                    (None, false) => Rest::Live,
+                };
+                (a.seq, a.datagrams, rest)
             }
             Some(_) => {
                 // Read ahead for another dump (callers should not): the socket still holds that
                 // dump's rest, which must not be mistaken for this one's. Start afresh.
                 *self = Netlink::open(table)?;
-                (self.send_dump(table, query)?, Vec::new())
+                (self.send_dump(table, query)?, Vec::new(), Rest::Live)
             }
-            None => (self.send_dump(table, query)?, Vec::new()),
+            None => (self.send_dump(table, query)?, Vec::new(), Rest::Live),
         };
+        let mut dec = Decoder {
+            table,
+            query,
+            seq,
+            prefetch,
+            sink,
+            served: Served::new(table, SourceKind::Netlink),
+        };
+        let ended = match rest {
+            Rest::Live => None,
+            Rest::Held => Some(Err(no_done(table))),
+            Rest::Failed(e) => Some(Err(e)),
+        };
+        if let Some(not_live) = ended {
+            // Nothing more to receive: the datagrams held end the dump, or the error does.
+            let r = queued.iter().find_map(|d| dec.feed(d)).unwrap_or(not_live);
+            return r.map(|()| dec.served);
+        }
         if queued.is_empty() {
             // Most dumps end within a few datagrams: no thread for them.
-            for _ in 0..SYNC_DATAGRAMS {
-                let n = receive(&self.sock, &mut self.buf, table)?;
-                if let Step::End(r) = handle(
-                    &self.buf[..n],
-                    table,
-                    query,
-                    seq,
-                    &mut served,
-                    sink,
-                    prefetch,
-                ) {
-                    return r.map(|()| served);
-                }
+            if let Some(r) = pump(&self.sock, &mut self.buf, &mut dec, SYNC_DATAGRAMS) {
+                return r.map(|()| dec.served);
             }
         }
         let sock = &self.sock;
-        std::thread::scope(move |s| {
+        let r = std::thread::scope(|s| {
             let (full_tx, full) =
                 mpsc::sync_channel::<Result<(Vec<u8>, usize), SourceError>>(DEPTH);
             let (empty, empty_rx) = mpsc::channel::<Vec<u8>>();
@@ -295,36 +303,42 @@ impl Netlink {
                     }
                 }
             });
-            for d in &queued {
-                if let Step::End(r) = handle(d, table, query, seq, &mut served, sink, prefetch) {
-                    return r.map(|()| served);
-                }
+            if let Some(r) = queued.iter().find_map(|d| dec.feed(d)) {
+                return r;
             }
             drop(queued);
             if receiver.is_err() {
                 // No thread to be had (a pids or process limit): receive here instead.
                 let mut buf = vec![0; RECV_BUF];
-                loop {
-                    let n = receive(sock, &mut buf, table)?;
-                    if let Step::End(r) =
-                        handle(&buf[..n], table, query, seq, &mut served, sink, prefetch)
-                    {
-                        return r.map(|()| served);
-                    }
-                }
+                return pump(sock, &mut buf, &mut dec, usize::MAX).unwrap_or(Err(no_done(table)));
             }
             for got in full.iter() {
                 let (buf, n) = got?;
-                if let Step::End(r) =
-                    handle(&buf[..n], table, query, seq, &mut served, sink, prefetch)
-                {
-                    return r.map(|()| served);
+                if let Some(r) = dec.feed(&buf[..n]) {
+                    return r;
                 }
                 let _ = empty.send(buf);
             }
             Err(no_done(table))
-        })
+        });
+        r.map(|()| dec.served)
     }
+}
+
+/// Receives up to `max` datagrams into `buf`, feeding each to `dec`; `Some` once the dump
+/// has ended or receiving failed.
+fn pump(sock: &NlSocket, buf: &mut [u8], dec: &mut Decoder<'_, '_>, max: usize) -> Ended {
+    for _ in 0..max {
+        match receive(sock, buf, dec.table) {
+            Ok(n) => {
+                if let Some(r) = dec.feed(&buf[..n]) {
+                    return Some(r);
+                }
+            }
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    None
 }
 
 /// How many datagrams a dump is read on the calling thread before a receiver thread takes over.
@@ -385,74 +399,82 @@ fn ends_dump(datagram: &[u8], seq: u32) -> bool {
 /// the sink looks them up in can start loading them all at once (see `OwnerMap::prefetch`).
 pub type Prefetch<'a> = Option<&'a dyn Fn(&[u64])>;
 
-/// Decodes one datagram of dump `seq`, handing its sockets to `sink`.
-fn handle(
-    datagram: &[u8],
+/// One dump being decoded: what it answers, where its sockets go, and what it has said so far.
+struct Decoder<'a, 's> {
     table: Table,
-    query: &Query,
+    query: &'a Query,
     seq: u32,
-    served: &mut Served,
-    sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
-    prefetch: Prefetch<'_>,
-) -> Step {
-    let states = query.states;
-    let internals = wants_internals(table, query);
-    if let Some(prefetch) = prefetch {
-        let inodes: Vec<u64> = parse::messages(datagram)
-            .filter_map(Result::ok)
-            .filter(|m| m.seq == seq && m.kind == parse::SOCK_DIAG_BY_FAMILY)
-            .filter_map(|m| parse::record_inode(m.payload, table == Table::Unix))
-            .collect();
-        prefetch(&inodes);
-    }
-    for msg in parse::messages(datagram) {
-        let msg = match msg {
-            Ok(m) => m,
-            Err(e) => return Step::End(Err(SourceError::Netlink { table, what: e.0 })),
-        };
-        if msg.seq != seq {
-            continue; // a reply to some earlier request
+    prefetch: Prefetch<'a>,
+    sink: &'a mut (dyn FnMut(&Socket) -> std::io::Result<()> + 's),
+    served: Served,
+}
+
+impl Decoder<'_, '_> {
+    /// Decodes one datagram of the dump, handing its sockets to the sink.
+    fn feed(&mut self, datagram: &[u8]) -> Ended {
+        let (table, query, seq) = (self.table, self.query, self.seq);
+        let states = query.states;
+        let internals = wants_internals(table, query);
+        if let Some(prefetch) = self.prefetch {
+            let inodes: Vec<u64> = parse::messages(datagram)
+                .filter_map(Result::ok)
+                .filter(|m| m.seq == seq && m.kind == parse::SOCK_DIAG_BY_FAMILY)
+                .filter_map(|m| parse::record_inode(m.payload, table == Table::Unix))
+                .collect();
+            prefetch(&inodes);
         }
-        if msg.flags & parse::NLM_F_DUMP_INTR != 0 {
-            served.interrupted = true;
-        }
-        match msg.kind {
-            parse::NLMSG_DONE => {
-                // The kernel reports "no such protocol" inside DONE.
-                return Step::End(match parse::error_code(msg.payload) {
-                    Some(code) if code < 0 => Err(classify(table, code.saturating_neg())),
-                    _ => Ok(()),
-                });
+        for msg in parse::messages(datagram) {
+            let msg = match msg {
+                Ok(m) => m,
+                Err(e) => return Some(Err(SourceError::Netlink { table, what: e.0 })),
+            };
+            if msg.seq != seq {
+                continue; // a reply to some earlier request
             }
-            parse::NLMSG_ERROR => {
-                return Step::End(match parse::error_code(msg.payload) {
-                    Some(0) => Ok(()),
-                    Some(code) => Err(classify(table, code.saturating_neg())),
-                    None => Err(SourceError::Netlink {
-                        table,
-                        what: "truncated NLMSG_ERROR".into(),
-                    }),
-                });
+            if msg.flags & parse::NLM_F_DUMP_INTR != 0 {
+                self.served.interrupted = true;
             }
-            parse::SOCK_DIAG_BY_FAMILY => {
-                let rec = match table {
-                    Table::Inet(proto, _) => parse::inet(msg.payload, proto, internals),
-                    Table::Unix => parse::unix(msg.payload),
-                };
-                match rec {
-                    // The kernel filtered by state already; the mask is re-checked
-                    // because unix dumps treat it loosely on some kernels.
-                    Ok(sock) if states & sock.state.mask_bit() != 0 => {
-                        if let Err(e) = sink(&sock) {
-                            return Step::End(Err(SourceError::Output(e)));
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => served.skipped.push(format!("netlink {table} record: {e}")),
+            match msg.kind {
+                parse::NLMSG_DONE => {
+                    // The kernel reports "no such protocol" inside DONE.
+                    return Some(match parse::error_code(msg.payload) {
+                        Some(code) if code < 0 => Err(classify(table, code.saturating_neg())),
+                        _ => Ok(()),
+                    });
                 }
+                parse::NLMSG_ERROR => {
+                    return Some(match parse::error_code(msg.payload) {
+                        Some(0) => Ok(()),
+                        Some(code) => Err(classify(table, code.saturating_neg())),
+                        None => Err(SourceError::Netlink {
+                            table,
+                            what: "truncated NLMSG_ERROR".into(),
+                        }),
+                    });
+                }
+                parse::SOCK_DIAG_BY_FAMILY => {
+                    let rec = match table {
+                        Table::Inet(proto, _) => parse::inet(msg.payload, proto, internals),
+                        Table::Unix => parse::unix(msg.payload),
+                    };
+                    match rec {
+                        // The kernel filtered by state already; the mask is re-checked
+                        // because unix dumps treat it loosely on some kernels.
+                        Ok(sock) if states & sock.state.mask_bit() != 0 => {
+                            if let Err(e) = (self.sink)(&sock) {
+                                return Some(Err(SourceError::Output(e)));
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => self
+                            .served
+                            .skipped
+                            .push(format!("netlink {table} record: {e}")),
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
+        None
     }
-    Step::More
 }
