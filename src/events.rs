@@ -22,6 +22,7 @@ use crate::model::{InetProto, Table};
 use crate::names::Names;
 use crate::procmap::OwnerMap;
 use crate::render::Context;
+use crate::report::{Message, Sink};
 use crate::source::netlink::parse;
 use crate::watch::{Event, EventKind};
 
@@ -45,16 +46,24 @@ pub enum EventsError {
 impl std::fmt::Display for EventsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EventsError::Subscribe(e) => {
-                write!(f, "cannot subscribe to sock_diag destroy events: {e}")
+            EventsError::Subscribe(_) => {
+                f.write_str("cannot subscribe to sock_diag destroy events")
             }
-            EventsError::Receive(e) => write!(f, "cannot receive sock_diag events: {e}"),
+            EventsError::Receive(_) => f.write_str("cannot receive sock_diag events"),
             EventsError::List(e) => e.fmt(f),
         }
     }
 }
 
-impl std::error::Error for EventsError {}
+impl std::error::Error for EventsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EventsError::Subscribe(e) | EventsError::Receive(e) => Some(e),
+            // Transparent: the listing error says its own step.
+            EventsError::List(e) => e.source(),
+        }
+    }
+}
 
 /// A listing, indexed by addresses, to name the owner of a socket after it is gone.
 struct Recent {
@@ -103,7 +112,12 @@ fn subscribe() -> io::Result<NlSocket> {
 }
 
 /// Prints destruction events until SIGINT/SIGTERM or a write error.
-pub fn run<W: io::Write>(cfg: &Config, names: &mut Names, out: W) -> Result<(), EventsError> {
+pub fn run<W: io::Write>(
+    cfg: &Config,
+    names: &mut Names,
+    out: W,
+    messages: Sink<'_>,
+) -> Result<(), EventsError> {
     let sock = subscribe().map_err(EventsError::Subscribe)?;
     let cgroups = cfg
         .internals
@@ -129,7 +143,7 @@ pub fn run<W: io::Write>(cfg: &Config, names: &mut Names, out: W) -> Result<(), 
     let mut buf = vec![0u8; 64 * 1024];
     if cfg.verbose {
         // Subscribed and, with -p, the first owner listing taken: events from now on are seen.
-        eprintln!("rnetstat: following socket destruction events");
+        messages(Message::info("following socket destruction events"));
     }
     let mut out = out;
     while !crate::signal::stop_requested() {
@@ -152,15 +166,17 @@ pub fn run<W: io::Write>(cfg: &Config, names: &mut Names, out: W) -> Result<(), 
             }
             // The receive buffer overflowed: events were lost, but the stream goes on.
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                eprintln!(
-                    "rnetstat: the kernel dropped some destruction events (receive buffer full)"
-                );
+                messages(Message::warning(
+                    "the kernel dropped some destruction events (receive buffer full)",
+                ));
                 continue;
             }
             Err(e) => return Err(EventsError::Receive(e)),
         };
         if n > buf.len() {
-            eprintln!("rnetstat: skipped a {n}-byte event datagram larger than the buffer");
+            messages(Message::warning(format!(
+                "skipped a {n}-byte event datagram larger than the buffer"
+            )));
             continue;
         }
         let groups = from.multicast_groups();
@@ -171,7 +187,9 @@ pub fn run<W: io::Write>(cfg: &Config, names: &mut Names, out: W) -> Result<(), 
             let msg = match msg {
                 Ok(m) => m,
                 Err(e) => {
-                    eprintln!("rnetstat: skipped an event that could not be read: {e}");
+                    messages(Message::warning(format!(
+                        "skipped an event that could not be read: {e}"
+                    )));
                     break;
                 }
             };

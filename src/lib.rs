@@ -6,6 +6,7 @@
 
 pub mod cgroup;
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod decimal;
 pub mod demo;
@@ -17,8 +18,12 @@ pub mod model;
 pub mod names;
 pub mod procmap;
 pub mod render;
+pub mod report;
 pub mod signal;
 pub mod source;
 pub mod stats;
+pub mod summary;
 pub mod sysdb;
 pub mod watch;
+
+pub use command::{Command, Parsed, RunError, Status, UsageError};

@@ -38,7 +38,7 @@ pub enum ListError {
 impl std::fmt::Display for ListError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ListError::Output(e) => write!(f, "cannot write output: {e}"),
+            ListError::Output(_) => f.write_str("cannot write output"),
             ListError::Scan(e) => e.fmt(f),
         }
     }
@@ -125,9 +125,10 @@ pub fn prepare(cfg: &Config) -> Result<(Sources, Option<OwnerMap>), ListError> {
     match scanned {
         Ok(Ok(map)) => Ok((sources, Some(map))),
         Ok(Err(e)) => Err(ListError::Scan(e)),
-        Err(_) => Err(ListError::Scan(ScanError::Proc(io::Error::other(
-            "the owner scan thread panicked",
-        )))),
+        Err(_) => Err(ListError::Scan(ScanError::Proc {
+            root: cfg.proc_root.clone(),
+            source: io::Error::other("the owner scan thread panicked"),
+        })),
     }
 }
 

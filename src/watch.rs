@@ -18,6 +18,7 @@ use crate::listing::{self, ListError};
 use crate::model::{Detail, Socket, State, Table};
 use crate::names::Names;
 use crate::render::Context;
+use crate::report::{Message, Sink};
 
 /// What happened to a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +136,7 @@ pub fn run<W: io::Write>(
     interval: Duration,
     names: &mut Names,
     out: W,
+    messages: Sink<'_>,
 ) -> Result<(), ListError> {
     let cgroups = cfg
         .internals
@@ -151,10 +153,15 @@ pub fn run<W: io::Write>(
         let interrupted = snap.outcome.served.iter().any(|s| s.interrupted);
         if !snap.outcome.failures.is_empty() || interrupted {
             for f in &snap.outcome.failures {
-                eprintln!("rnetstat: {f}; this round is skipped");
+                messages(Message::warning(format!(
+                    "{}; this round is skipped",
+                    crate::report::chain(f)
+                )));
             }
             if interrupted {
-                eprintln!("rnetstat: a table changed during the dump; this round is skipped");
+                messages(Message::warning(
+                    "a table changed during the dump; this round is skipped",
+                ));
             }
             if !crate::signal::sleep(interval) {
                 break;

@@ -215,7 +215,7 @@ fn host_summary_counts_the_tests_own_sockets() {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let c = TcpStream::connect(l.local_addr().expect("addr")).expect("connect");
     let (s, _) = l.accept().expect("accept");
-    let sum = stats::summarize(&all_sockets(Path::new("/proc")));
+    let sum = rnetstat::summary::summarize(&all_sockets(Path::new("/proc")));
     assert!(sum.tcp.estab >= 2 && sum.tcp_inuse.ipv4 >= 3, "{sum:?}");
     assert!(
         sum.tcp.states.get("LISTEN").is_some_and(|n| *n >= 1),
@@ -269,13 +269,13 @@ fn fresh_namespace_summary_counts_exactly() {
         let dir = std::env::temp_dir().join(format!("rnetstat-summary-{}", std::process::id()));
         let _ = std::fs::remove_file(&dir);
         let ux = std::os::unix::net::UnixListener::bind(&dir).expect("unix bind");
-        let sum = stats::summarize(&all_sockets(Path::new("/proc/thread-self")));
+        let sum = rnetstat::summary::summarize(&all_sockets(Path::new("/proc/thread-self")));
         // SAFETY: closing the fd opened above, once.
         unsafe { libc::close(raw) };
         drop((ux, u4, u6, conns, l4, l6));
         let _ = std::fs::remove_file(&dir);
         let mut text = Vec::new();
-        stats::render_summary(&mut text, &sum).expect("renders");
+        rnetstat::summary::render_summary(&mut text, &sum).expect("renders");
         (sum, String::from_utf8(text).expect("UTF-8"))
     });
     assert_eq!(

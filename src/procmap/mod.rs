@@ -55,7 +55,10 @@ pub enum ScanKind {
 #[derive(Debug)]
 pub enum ScanError {
     /// The /proc walk could not start (e.g. /proc is not mounted).
-    Proc(std::io::Error),
+    Proc {
+        root: std::path::PathBuf,
+        source: std::io::Error,
+    },
     /// `--owner-scan bpf` was asked for and the iterator cannot run here.
     Bpf(String),
 }
@@ -63,7 +66,9 @@ pub enum ScanError {
 impl fmt::Display for ScanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ScanError::Proc(e) => write!(f, "cannot scan processes under /proc: {e}"),
+            ScanError::Proc { root, .. } => {
+                write!(f, "cannot scan processes under {}", root.display())
+            }
             ScanError::Bpf(why) => write!(f, "cannot run the BPF owner scan: {why}"),
         }
     }
@@ -72,7 +77,7 @@ impl fmt::Display for ScanError {
 impl std::error::Error for ScanError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ScanError::Proc(e) => Some(e),
+            ScanError::Proc { source, .. } => Some(source),
             ScanError::Bpf(_) => None,
         }
     }
@@ -134,7 +139,10 @@ impl OwnerMap {
                 Err(why) => fallback_reason = Some(why),
             }
         }
-        let found = fdscan::scan(proc_root).map_err(ScanError::Proc)?;
+        let found = fdscan::scan(proc_root).map_err(|source| ScanError::Proc {
+            root: proc_root.to_path_buf(),
+            source,
+        })?;
         let mut map = OwnerMap::build(found.entries, found.names, ScanKind::Proc);
         map.unreadable = found.unreadable;
         map.fallback_reason = fallback_reason;

@@ -68,10 +68,8 @@ impl std::fmt::Display for SourceError {
                     "netlink sock_diag dump of {table} sockets failed: {what}"
                 )
             }
-            SourceError::Io { path, source } => {
-                write!(f, "cannot read {}: {source}", path.display())
-            }
-            SourceError::Output(e) => write!(f, "cannot write output: {e}"),
+            SourceError::Io { path, .. } => write!(f, "cannot read {}", path.display()),
+            SourceError::Output(_) => f.write_str("cannot write output"),
         }
     }
 }
