@@ -30,7 +30,7 @@ will not be shown, you would have to be root to see it all.)";
 /// A validated `rnetstat` command line, ready to run.
 #[derive(Debug, Clone)]
 pub struct Command {
-    cfg: Config,
+    cfg: Box<Config>,
 }
 
 /// What parsing a command line gave.
@@ -172,7 +172,7 @@ impl Command {
             Err(e) => return Ok(Parsed::Print(e.render().to_string())),
         };
         match Config::from_args(&args) {
-            Ok(cfg) => Ok(Parsed::Run(Command { cfg })),
+            Ok(cfg) => Ok(Parsed::Run(Command { cfg: Box::new(cfg) })),
             Err(e) => Err(UsageError {
                 text: e.to_string(),
                 from_clap: false,
@@ -192,7 +192,7 @@ impl Command {
     /// hints and `-v` notes go to `messages`.
     pub fn run<W: Write>(&self, out: W, messages: Sink<'_>) -> Result<Status, RunError> {
         crate::signal::install();
-        let cfg = &self.cfg;
+        let cfg: &Config = &self.cfg;
         let mut names = Names::new(cfg.numeric, DEFAULT_LOOKUP_BUDGET);
         let mut out = out;
         let status = match cfg.mode {

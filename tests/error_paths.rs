@@ -6,6 +6,7 @@ mod common;
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,9 +38,19 @@ fn churn_until(done: impl Fn() -> bool) {
     }
 }
 
+/// A pipe: (read end, write end).
+fn pipe() -> (OwnedFd, OwnedFd) {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid array of two ints.
+    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    assert_eq!(rc, 0, "pipe2: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just created and are owned here.
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
 /// Runs `args` with stdout (and stderr too when `stderr_too`) on a pipe whose reader has gone.
 fn into_closed_pipe(args: &[&str], stderr_too: bool) -> (Option<i32>, String) {
-    let (reader, writer) = std::io::pipe().expect("pipe");
+    let (reader, writer) = pipe();
     drop(reader);
     let mut cmd = Command::new(BIN);
     cmd.args(args).stdin(Stdio::null());
