@@ -9,6 +9,9 @@
 pub mod parse;
 pub mod tcpinfo;
 
+#[cfg(test)]
+mod request_tests;
+
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST,
 };
@@ -100,92 +103,14 @@ impl Netlink {
         })
     }
 
-    /// Sends a dump request; `bytecode`, when given, follows the request as an
-    /// INET_DIAG_REQ_BYTECODE attribute.
-    fn request(
-        &mut self,
-        msg: SockDiagMessage,
-        patch: impl FnOnce(&mut [u8]),
-        bytecode: Option<&[u8]>,
-    ) -> Result<u32, std::io::Error> {
-        self.seq = self.seq.wrapping_add(1);
-        let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
-        header.sequence_number = self.seq;
-        let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(msg));
-        packet.finalize();
-        let mut bytes = vec![0u8; packet.buffer_len()];
-        packet.serialize(&mut bytes);
-        patch(&mut bytes[parse::NLMSG_HDRLEN..]);
-        if let Some(code) = bytecode {
-            let attr_len = 4 + code.len();
-            let (Ok(rta_len), Ok(total)) = (
-                u16::try_from(attr_len),
-                u32::try_from(bytes.len() + attr_len.div_ceil(4) * 4),
-            ) else {
-                return Err(std::io::Error::other("filter bytecode too long"));
-            };
-            bytes.extend_from_slice(&rta_len.to_ne_bytes()); // rta_len
-            bytes.extend_from_slice(&crate::filter::bytecode::INET_DIAG_REQ_BYTECODE.to_ne_bytes());
-            bytes.extend_from_slice(code);
-            bytes.resize(total as usize, 0);
-            bytes[..4].copy_from_slice(&total.to_ne_bytes()); // nlmsg_len
-        }
-        self.sock.send(&bytes, 0)?;
-        Ok(self.seq)
-    }
-
     /// Sends the dump request for `table`; returns its sequence number.
     fn send_dump(&mut self, table: Table, query: &Query) -> Result<u32, SourceError> {
-        let states = query.states;
-        let internals = wants_internals(table, query);
-        let send_err = |e: std::io::Error| classify(table, io_errno(&e));
-        match table {
-            Table::Inet(proto, family) => {
-                let mut req = InetRequest {
-                    family: match family {
-                        Family::V4 => libc::AF_INET as u8,
-                        Family::V6 => libc::AF_INET6 as u8,
-                    },
-                    protocol: proto.ipproto(),
-                    extensions: ExtensionFlags::empty(),
-                    states: InetStates::from_bits_retain(states),
-                    socket_id: match family {
-                        Family::V4 => SocketId::new_v4(),
-                        Family::V6 => SocketId::new_v6(),
-                    },
-                };
-                if internals {
-                    req.extensions = ExtensionFlags::INFO
-                        | ExtensionFlags::CONG
-                        | ExtensionFlags::SKMEMINFO
-                        | ExtensionFlags::SHUTDOWN;
-                }
-                self.request(
-                    SockDiagMessage::InetRequest(req),
-                    |payload| {
-                        if proto == InetProto::Raw {
-                            // `sdiag_raw_protocol` lives in the pad byte: every raw protocol.
-                            payload[3] = libc::IPPROTO_RAW as u8;
-                        }
-                    },
-                    query.bytecode.as_deref(),
-                )
-            }
-            Table::Unix => {
-                let req = UnixRequest {
-                    state_flags: UnixStates::from_bits_retain(states),
-                    inode: 0,
-                    show_flags: ShowFlags::from_bits_retain(
-                        (ShowFlags::NAME | ShowFlags::PEER | ShowFlags::RQLEN).bits()
-                            | UDIAG_SHOW_UID,
-                    ),
-                    cookie: [0xff; 8],
-                };
-                self.request(SockDiagMessage::UnixRequest(req), |_| {}, None)
-            }
-        }
-        .map_err(send_err)
+        self.seq = self.seq.wrapping_add(1);
+        let send = |bytes: Vec<u8>| self.sock.send(&bytes, 0);
+        dump_request(table, query, self.seq)
+            .and_then(send)
+            .map_err(|e| classify(table, io_errno(&e)))?;
+        Ok(self.seq)
     }
 
     /// Starts dumping `table` and keeps the datagrams, until `stop()` says enough, `limit` bytes
@@ -380,6 +305,90 @@ fn receive(sock: &NlSocket, buf: &mut [u8], table: Table) -> Result<usize, Sourc
         });
     }
     Ok(n)
+}
+
+/// The bytes of the dump request for `table` with sequence number `seq`. Pure, so tests pin
+/// every request we send byte for byte (see `request_tests.rs`).
+fn dump_request(table: Table, query: &Query, seq: u32) -> Result<Vec<u8>, std::io::Error> {
+    let states = query.states;
+    match table {
+        Table::Inet(proto, family) => {
+            let mut req = InetRequest {
+                family: match family {
+                    Family::V4 => libc::AF_INET as u8,
+                    Family::V6 => libc::AF_INET6 as u8,
+                },
+                protocol: proto.ipproto(),
+                extensions: ExtensionFlags::empty(),
+                states: InetStates::from_bits_retain(states),
+                socket_id: match family {
+                    Family::V4 => SocketId::new_v4(),
+                    Family::V6 => SocketId::new_v6(),
+                },
+            };
+            if wants_internals(table, query) {
+                req.extensions = ExtensionFlags::INFO
+                    | ExtensionFlags::CONG
+                    | ExtensionFlags::SKMEMINFO
+                    | ExtensionFlags::SHUTDOWN;
+            }
+            encode_request(
+                seq,
+                SockDiagMessage::InetRequest(req),
+                |payload| {
+                    if proto == InetProto::Raw {
+                        // `sdiag_raw_protocol` lives in the pad byte: every raw protocol.
+                        payload[3] = libc::IPPROTO_RAW as u8;
+                    }
+                },
+                query.bytecode.as_deref(),
+            )
+        }
+        Table::Unix => {
+            let req = UnixRequest {
+                state_flags: UnixStates::from_bits_retain(states),
+                inode: 0,
+                show_flags: ShowFlags::from_bits_retain(
+                    (ShowFlags::NAME | ShowFlags::PEER | ShowFlags::RQLEN).bits() | UDIAG_SHOW_UID,
+                ),
+                cookie: [0xff; 8],
+            };
+            encode_request(seq, SockDiagMessage::UnixRequest(req), |_| {}, None)
+        }
+    }
+}
+
+/// A dump request as bytes; `bytecode`, when given, follows the request as an
+/// INET_DIAG_REQ_BYTECODE attribute.
+fn encode_request(
+    seq: u32,
+    msg: SockDiagMessage,
+    patch: impl FnOnce(&mut [u8]),
+    bytecode: Option<&[u8]>,
+) -> Result<Vec<u8>, std::io::Error> {
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    header.sequence_number = seq;
+    let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(msg));
+    packet.finalize();
+    let mut bytes = vec![0u8; packet.buffer_len()];
+    packet.serialize(&mut bytes);
+    patch(&mut bytes[parse::NLMSG_HDRLEN..]);
+    if let Some(code) = bytecode {
+        let attr_len = 4 + code.len();
+        let (Ok(rta_len), Ok(total)) = (
+            u16::try_from(attr_len),
+            u32::try_from(bytes.len() + attr_len.div_ceil(4) * 4),
+        ) else {
+            return Err(std::io::Error::other("filter bytecode too long"));
+        };
+        bytes.extend_from_slice(&rta_len.to_ne_bytes()); // rta_len
+        bytes.extend_from_slice(&crate::filter::bytecode::INET_DIAG_REQ_BYTECODE.to_ne_bytes());
+        bytes.extend_from_slice(code);
+        bytes.resize(total as usize, 0);
+        bytes[..4].copy_from_slice(&total.to_ne_bytes()); // nlmsg_len
+    }
+    Ok(bytes)
 }
 
 /// tcp_info and friends only make sense for TCP (MPTCP sends another struct).
