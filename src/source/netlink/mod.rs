@@ -10,6 +10,8 @@ pub mod parse;
 pub mod tcpinfo;
 
 #[cfg(test)]
+mod replay_tests;
+#[cfg(test)]
 mod request_tests;
 
 use netlink_packet_core::{
