@@ -6,6 +6,8 @@
 
 pub mod json;
 pub mod table;
+#[cfg(test)]
+mod table_tests;
 pub(crate) mod text;
 
 use std::io;
