@@ -406,15 +406,6 @@ impl Socket {
             Detail::Inet(_) => None,
         }
     }
-
-    /// netstat's notion of a "server" socket: a TCP or unix listener, or an unconnected
-    /// UDP/UDP-Lite/raw socket.
-    pub fn is_listening(&self) -> bool {
-        match &self.detail {
-            Detail::Inet(i) if i.proto != InetProto::Tcp => self.state == State::Close,
-            _ => self.state == State::Listen,
-        }
-    }
 }
 
 /// A process holding a socket open.
