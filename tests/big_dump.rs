@@ -3,12 +3,12 @@
 //! received on a second thread while the first decodes. Every socket this test holds must be
 //! listed exactly once, with this process as its owner, by every owner scan and source.
 
-mod support;
+mod common;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::{TcpListener, TcpStream};
 
-use support::{describe, inode_of, json_records, owner_pids, run};
+use common::{describe, inode_of, json_records, owner_pids, run};
 
 /// Connections to hold: 2 sockets each, ~8 datagrams of TCP records.
 const CONNECTIONS: usize = 800;

@@ -4,14 +4,14 @@
 //! socket the test holds must be in every one of them with this process as its owner.
 //! Bounded: the helper stops itself after 55 s, and the listings stop after 50 s.
 
-mod support;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{describe, have_tool, inode_of, json_records, owner_pids, run};
+use common::{describe, have_tool, inode_of, json_records, owner_pids, run};
 
 /// Opens and closes loopback connections as fast as it can (most closed with a reset, so
 /// TIME_WAIT does not pile up; one in fifty closed normally), and forks and reaps a short-lived

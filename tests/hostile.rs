@@ -4,7 +4,7 @@
 //! process with megabytes of argv. The table must never carry a raw control byte or split a
 //! record across lines; `--json` must carry the exact value (U+FFFD where not UTF-8).
 
-mod support;
+mod common;
 
 use std::ffi::OsStr;
 use std::net::TcpListener;
@@ -15,8 +15,8 @@ use std::os::unix::net::{SocketAddr, UnixDatagram, UnixListener};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
+use common::{describe, fork_listener, inode_of, json_records, owner_pids, run, ChildSpec};
 use rnetstat::escape::escape;
-use support::{describe, fork_listener, inode_of, json_records, owner_pids, run, ChildSpec};
 
 /// No control character other than the line ends, and valid UTF-8 throughout.
 fn assert_clean_table(what: &str, out: &std::process::Output) {
@@ -74,7 +74,8 @@ fn hostile_process_name_is_escaped_in_the_table_and_exact_in_json() {
         "{}",
         describe("--json -tanp -n", &out)
     );
-    let recs = support::with_local_port(&json_records(&out), child.port);
+    let all = json_records(&out);
+    let recs = common::by_local_port(&all, child.port);
     assert_eq!(recs.len(), 1, "{recs:?}");
     let procs = recs[0]["processes"].as_array().expect("processes");
     let p = procs
@@ -256,14 +257,15 @@ fn megabytes_of_argv_do_not_disturb_the_listing() {
         "{}",
         describe("--json -tanp -n", &out)
     );
-    let recs = support::with_local_port(&json_records(&out), port);
+    let all = json_records(&out);
+    let recs = common::by_local_port(&all, port);
     assert_eq!(recs.len(), 1, "{recs:?}");
     let p = recs[0]["processes"]
         .as_array()
         .and_then(|ps| ps.iter().find(|p| p["pid"].as_u64() == Some(pid)).cloned())
         .unwrap_or_else(|| panic!("sh not an owner: {}", recs[0]));
     assert_eq!(p["name"].as_str(), Some(comm.as_str()));
-    assert!(owner_pids(&recs[0]).contains(&u64::from(std::process::id())));
+    assert!(owner_pids(recs[0]).contains(&u64::from(std::process::id())));
 
     let out = run(&["-tanp"]);
     assert!(out.status.success(), "{}", describe("-tanp -n", &out));

@@ -3,17 +3,17 @@
 //! must say which one ran, and the iterator must never be used where its pids would not be the
 //! pids /proc shows (another pid namespace). Tests that need root say so and skip otherwise.
 
-mod support;
+mod common;
 
 use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::process::Command;
 
-use serde_json::Value;
-use support::{
+use common::{
     describe, fork_listener, have_tool, inode_of, is_root, json_records, run, ChildSpec, SharedBin,
     BIN,
 };
+use serde_json::Value;
 
 /// `(pid, name, fd)` of every owner of the record with `inode`, sorted.
 fn owners_of(recs: &[Value], inode: u64) -> Vec<(u64, String, u64)> {

@@ -2,7 +2,7 @@
 //! hidepid=2, netlink sock_diag denied by a seccomp filter, and another network namespace.
 //! Each test that needs root or a tool says so and skips when it is missing.
 
-mod support;
+mod common;
 
 use std::collections::BTreeSet;
 use std::net::{TcpListener, TcpStream};
@@ -10,11 +10,11 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 
-use serde_json::Value;
-use support::{
+use common::{
     describe, fork_listener, have_tool, inode_of, is_root, json_records, owner_pids, run, run_ok,
     ChildSpec, SharedBin, BIN,
 };
+use serde_json::Value;
 
 const NOBODY: u32 = 65534;
 const HINT: &str = "(Not all processes could be identified";
@@ -128,12 +128,12 @@ fn check_unprivileged(hint_required: bool, run_as_nobody: impl Fn(&[&str]) -> Ou
         "sockets root sees that nobody does not: {missing:?}"
     );
     assert!(steady.contains(&inode_of(&root_listener)));
-    let own = support::with_local_port(&recs, child.port);
+    let own = common::by_local_port(&recs, child.port);
     assert_eq!(own.len(), 1);
-    assert_eq!(owner_pids(&own[0]), vec![child.pid as u64]);
-    let foreign = support::with_local_port(&recs, root_port);
+    assert_eq!(owner_pids(own[0]), vec![child.pid as u64]);
+    let foreign = common::by_local_port(&recs, root_port);
     assert_eq!(foreign.len(), 1);
-    assert!(owner_pids(&foreign[0]).is_empty(), "{}", foreign[0]);
+    assert!(owner_pids(foreign[0]).is_empty(), "{}", foreign[0]);
     eprintln!(
         "unprivileged run saw {} sockets ({} steady in root runs)",
         seen.len(),

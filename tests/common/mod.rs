@@ -1,8 +1,12 @@
 //! Shared helpers for integration tests: run the real binary, parse its JSON, spawn and reap
-//! helper processes. On failure every assertion message carries the command and its output.
+//! helper processes, and socket-holding children that the tests shape (a hostile name, another
+//! user, another network namespace) and always end through a guard. On failure every assertion
+//! message carries the command and its output.
 
 #![allow(dead_code)]
 
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::{Child, Command, Output};
 
 use serde_json::Value;
@@ -49,6 +53,11 @@ impl Run {
             _ => panic!("JSON is not an array\n{}", self.explain()),
         }
     }
+}
+
+/// Runs the binary with `args` and returns its output (any status).
+pub fn run(args: &[&str]) -> Output {
+    rnetstat(args).out
 }
 
 /// Runs the binary with `args`.
@@ -116,4 +125,204 @@ pub fn owner_pids(sock: &Value) -> Vec<u64> {
 /// Whether the kernel serves UDP-Lite over this machine's sock_diag / proc.
 pub fn have_ipv6() -> bool {
     std::net::UdpSocket::bind("[::1]:0").is_ok()
+}
+
+/// Whether `tool` is an executable on PATH.
+pub fn have_tool(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+}
+
+/// The command, status, stdout and stderr, for failure messages.
+pub fn describe(what: &str, out: &Output) -> String {
+    format!(
+        "{what}\nstatus: {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs `cmd`, insists on exit 0, and returns its output.
+pub fn run_ok(mut cmd: Command) -> Output {
+    let what = format!("{cmd:?}");
+    let out = cmd.output().expect("spawn");
+    assert!(out.status.success(), "{}", describe(&what, &out));
+    out
+}
+
+/// Parses `--json` output: an array of socket objects.
+pub fn json_records(out: &Output) -> Vec<Value> {
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", describe("json output", out)));
+    v.as_array().expect("a JSON array").clone()
+}
+
+/// Copies the binary to a world-readable temporary place, for runs as another user (the build
+/// tree may sit under a directory other users cannot enter).
+pub struct SharedBin {
+    pub dir: std::path::PathBuf,
+    pub path: std::path::PathBuf,
+}
+
+impl SharedBin {
+    pub fn new(tag: &str) -> SharedBin {
+        use std::os::unix::fs::PermissionsExt;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Unique per call: tests of one binary run in parallel and each removes its copy.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("rnetstat-{tag}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let path = dir.join("rnetstat");
+        std::fs::copy(BIN, &path).expect("copy binary");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        SharedBin { dir, path }
+    }
+}
+
+impl Drop for SharedBin {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// How a forked listener child is set up before it opens its socket.
+#[derive(Default, Clone)]
+pub struct ChildSpec {
+    /// `prctl(PR_SET_NAME)`: the comm the child shows (at most 15 bytes are kept).
+    pub comm: Option<Vec<u8>>,
+    /// Drop to this uid/gid (with no supplementary groups) first.
+    pub user: Option<u32>,
+    /// Move into a new network namespace first (`unshare(CLONE_NEWNET)`).
+    pub new_netns: bool,
+}
+
+/// A forked child holding one TCP listener, killed and reaped on drop.
+pub struct ListenerChild {
+    pub pid: i32,
+    pub port: u16,
+    /// Closing this makes the child exit on its own.
+    _hold: OwnedFd,
+}
+
+impl Drop for ListenerChild {
+    fn drop(&mut self) {
+        // SAFETY: pid is our own child, not yet reaped.
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL);
+            libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+        }
+    }
+}
+
+fn pipe() -> (OwnedFd, OwnedFd) {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid array of two ints.
+    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    assert_eq!(rc, 0, "pipe2: {}", std::io::Error::last_os_error());
+    // SAFETY: both fds were just created and are owned here.
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+/// Forks a child that applies `spec`, listens on TCP port 0 (127.0.0.1, or 0.0.0.0 in a new
+/// network namespace whose loopback is down), reports the port and waits until it is dropped.
+/// The child runs only raw system calls, which is what is safe after fork in a threaded process.
+pub fn fork_listener(spec: &ChildSpec) -> ListenerChild {
+    let comm = spec
+        .comm
+        .as_ref()
+        .map(|c| CString::new(c.clone()).expect("comm without NUL"));
+    let (port_r, port_w) = pipe();
+    let (hold_r, hold_w) = pipe();
+    // SAFETY: the child below calls only async-signal-safe functions and ends in _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        // SAFETY: raw system calls on memory prepared before the fork.
+        unsafe { child(spec, comm.as_ref(), port_w.as_raw_fd(), hold_r.as_raw_fd()) }
+    }
+    drop(port_w);
+    drop(hold_r);
+    let mut buf = [0u8; 4];
+    // SAFETY: buf is valid for 4 bytes.
+    let n = unsafe { libc::read(port_r.as_raw_fd(), buf.as_mut_ptr().cast(), 4) };
+    let mut guard = ListenerChild {
+        pid,
+        port: 0,
+        _hold: hold_w,
+    };
+    assert_eq!(
+        n,
+        4,
+        "listener child failed to start (status code {})",
+        i32::from_ne_bytes(buf)
+    );
+    let (status, port) = (buf[0], u16::from_ne_bytes([buf[2], buf[3]]));
+    assert_eq!(status, 0, "listener child failed at step {status}");
+    guard.port = port;
+    guard
+}
+
+unsafe fn child(spec: &ChildSpec, comm: Option<&CString>, report: i32, hold: i32) -> ! {
+    let fail = |step: u8| -> ! {
+        let msg = [step, 0, 0, 0];
+        libc::write(report, msg.as_ptr().cast(), 4);
+        libc::_exit(1)
+    };
+    // Hold no descriptor of the parent's (its sockets must not gain this child as an owner,
+    // and the parent's end of the hold pipe must close when the parent drops it).
+    for fd in 3..4096 {
+        if fd != report && fd != hold {
+            libc::close(fd);
+        }
+    }
+    if spec.new_netns && libc::unshare(libc::CLONE_NEWNET) != 0 {
+        fail(1);
+    }
+    if let Some(uid) = spec.user {
+        if libc::setgroups(0, std::ptr::null()) != 0
+            || libc::setgid(uid) != 0
+            || libc::setuid(uid) != 0
+        {
+            fail(2);
+        }
+        // A uid change without exec leaves the process undumpable, which makes its /proc
+        // entries root's; a program started as that user (by exec) is dumpable, so be like it.
+        if libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 {
+            fail(7);
+        }
+    }
+    if let Some(c) = comm {
+        if libc::prctl(libc::PR_SET_NAME, c.as_ptr() as libc::c_ulong, 0, 0, 0) != 0 {
+            fail(3);
+        }
+    }
+    let s = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+    if s < 0 {
+        fail(4);
+    }
+    let mut addr: libc::sockaddr_in = std::mem::zeroed();
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_addr.s_addr = if spec.new_netns {
+        0
+    } else {
+        u32::from_ne_bytes([127, 0, 0, 1])
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    if libc::bind(s, (&raw const addr).cast(), len) != 0 || libc::listen(s, 16) != 0 {
+        fail(5);
+    }
+    let mut got: libc::sockaddr_in = std::mem::zeroed();
+    let mut glen = len;
+    if libc::getsockname(s, (&raw mut got).cast(), &mut glen) != 0 {
+        fail(6);
+    }
+    let port = u16::from_be(got.sin_port).to_ne_bytes();
+    let msg = [0, 0, port[0], port[1]];
+    libc::write(report, msg.as_ptr().cast(), 4);
+    let mut b = [0u8; 1];
+    libc::read(hold, b.as_mut_ptr().cast(), 1); // returns when the parent drops its end
+    libc::_exit(0)
 }
