@@ -63,6 +63,13 @@ impl fmt::Display for Message {
 /// Where messages go: a closure the caller gives.
 pub type Sink<'a> = &'a mut dyn FnMut(Message);
 
+/// `bytes` made safe to put on a terminal: printable text is kept, control bytes, invalid UTF-8
+/// and bidirectional overrides become visible escapes (`\n`, `\x1b`, `\u{202e}`), so no name can
+/// move the cursor, recolour the terminal or split a line. What the table does to every name.
+pub fn terminal_safe(bytes: &[u8]) -> String {
+    crate::escape::escape(bytes)
+}
+
 /// An error and its causes on one line, each step said once:
 /// `cannot read /x/net/snmp: No such file or directory`.
 ///

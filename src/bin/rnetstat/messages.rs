@@ -42,7 +42,7 @@ impl Stderr {
                     line.push_str(p);
                 }
             }
-            rnetstat::escape::escape_into(&mut line, l.as_bytes());
+            line.push_str(&rnetstat::report::terminal_safe(l.as_bytes()));
             line.push('\n');
         }
         let mut err = self.err.lock();
