@@ -181,6 +181,29 @@ fn a_closed_stdout_fails_instead_of_losing_the_output() {
 }
 
 #[test]
+fn dev_null_opened_read_write_is_still_a_place_to_write() {
+    // Python's subprocess.DEVNULL and others open /dev/null read-write: that is not a closed
+    // stdout, whatever Rust's runtime does with a closed one.
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .expect("/dev/null");
+    let out = Command::new(BIN)
+        .args(["-tan"])
+        .stdout(null)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("spawn rnetstat");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn an_error_prints_its_cause_once() {
     let out = Command::new(BIN)
         .args(["-s", "--proc-root", "/nonexistent"])

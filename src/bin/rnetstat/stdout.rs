@@ -3,30 +3,34 @@
 //! each batch for its last newline and hold back the partial line after it, one extra small
 //! write(2) per batch).
 //!
-//! It also refuses to lose output quietly: std treats a closed descriptor 1 (`rnetstat >&-`) as
-//! a sink that accepts everything, while this reports EBADF so the run fails.
+//! It also refuses to lose output quietly: a descriptor 1 that was closed when the program
+//! started (`rnetstat >&-`) fails the run instead of writing into the /dev/null that Rust's
+//! runtime puts there.
 
 use std::io::{self, Write};
 use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Whether descriptor 1 was open when the program started.
-///
-/// Rust's runtime reopens a closed descriptor 0, 1 or 2 on /dev/null, read-write, before `main`
-/// (so `rnetstat >&-` would write into /dev/null and report success). A shell's `>/dev/null`
-/// opens it write-only, so descriptor 1 on /dev/null *read-write* is taken as closed.
+/// Set before `main` when descriptor 1 was closed at exec (`rnetstat >&-`).
+static STDOUT_CLOSED_AT_EXEC: AtomicBool = AtomicBool::new(false);
+
+/// Runs from `.init_array`, before Rust's runtime starts: the runtime reopens a closed
+/// descriptor 0, 1 or 2 on /dev/null, after which a closed stdout looks like `>/dev/null` and
+/// the output would be lost with exit 0. Only a flag is stored; nothing else is touched yet.
+extern "C" fn note_closed_stdout() {
+    // SAFETY: F_GETFD only reads the descriptor's flags; any integer is a valid argument.
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        STDOUT_CLOSED_AT_EXEC.store(true, Ordering::Relaxed);
+    }
+}
+
+#[used]
+#[link_section = ".init_array"]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+/// Whether descriptor 1 was open when the program was started.
 pub fn was_open() -> bool {
-    use rustix::fs::{fstat, FileType};
-    let fd = io::stdout();
-    let fd = fd.as_fd();
-    let Ok(flags) = rustix::fs::fcntl_getfl(fd) else {
-        return false;
-    };
-    let read_write = flags.contains(rustix::fs::OFlags::RDWR);
-    let dev_null = fstat(fd).is_ok_and(|st| {
-        FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
-            && st.st_rdev == rustix::fs::makedev(1, 3)
-    });
-    !(read_write && dev_null)
+    !STDOUT_CLOSED_AT_EXEC.load(Ordering::Relaxed)
 }
 
 pub struct RawStdout<'a> {
