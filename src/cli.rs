@@ -277,6 +277,18 @@ pub fn normalize_args<I: IntoIterator<Item = std::ffi::OsString>>(
             continue;
         }
         let next_is_number = is_number(args.get(i + 1));
+        if let Some(word) = text.strip_prefix("--") {
+            let (name, value) = word
+                .split_once('=')
+                .map_or((word, None), |(n, v)| (n, Some(v)));
+            if let Some(netstat) = netstat_meaning(&longs, name) {
+                out.push(match value {
+                    Some(v) => format!("--{netstat}={v}").into(),
+                    None => format!("--{netstat}").into(),
+                });
+                continue;
+            }
+        }
         if let Some(name) = text.strip_prefix("--").filter(|n| !n.contains('=')) {
             let long = resolve_long(&longs, name);
             if matches!(long, Some("continuous" | "watch")) && !next_is_number {
@@ -292,6 +304,58 @@ pub fn normalize_args<I: IntoIterator<Item = std::ffi::OsString>>(
         out.push(a.clone());
     }
     out
+}
+
+/// netstat's own long options (net-tools 2.10), which win an abbreviation that is unique among
+/// them: `--ext` is netstat's `--extend` although rnetstat also has `--extended`.
+const NETSTAT_LONGS: [&str; 31] = [
+    "route",
+    "interfaces",
+    "groups",
+    "statistics",
+    "masquerade",
+    "verbose",
+    "wide",
+    "numeric",
+    "numeric-hosts",
+    "numeric-ports",
+    "numeric-users",
+    "symbolic",
+    "extend",
+    "programs",
+    "timers",
+    "continuous",
+    "listening",
+    "all",
+    "fib",
+    "cache",
+    "context",
+    "protocol",
+    "tcp",
+    "udp",
+    "udplite",
+    "raw",
+    "unix",
+    "inet",
+    "inet6",
+    "version",
+    "help",
+];
+
+/// The netstat option an abbreviation `name` means when it is ambiguous among rnetstat's long
+/// options but unique among netstat's.
+fn netstat_meaning(longs: &[String], name: &str) -> Option<&'static str> {
+    if name.is_empty() || longs.iter().any(|l| l == name) {
+        return None;
+    }
+    if longs.iter().filter(|l| l.starts_with(name)).count() < 2 {
+        return None;
+    }
+    let mut hits = NETSTAT_LONGS.iter().filter(|l| l.starts_with(name));
+    match (hits.next(), hits.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
 }
 
 /// The long option `name` stands for: itself, or the one long option it is a prefix of.
@@ -378,5 +442,7 @@ mod tests {
         assert_eq!(norm(&["r", "-tAinet"]), ["r", "-tAinet"]);
         assert_eq!(norm(&["r", "--conti"]), ["r", "--continuous=1"]);
         assert_eq!(norm(&["r", "--wat", "2"]), ["r", "--wat", "2"]);
+        assert_eq!(norm(&["r", "--ext"]), ["r", "--extend"]);
+        assert_eq!(norm(&["r", "--num"]), ["r", "--num"]);
     }
 }

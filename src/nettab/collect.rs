@@ -270,9 +270,33 @@ pub fn interfaces(choice: SourceChoice, proc_root: &Path) -> Result<Collected, C
         || interfaces_proc(proc_root),
     )?;
     if let Rows::Interfaces(list) = &mut c.rows {
+        if c.by == ServedBy::Rtnetlink {
+            inet6_file_order(list, proc_root);
+        }
         *list = netstat_order(std::mem::take(list));
     }
     Ok(c)
+}
+
+/// Puts each interface's IPv6 addresses in /proc/net/if_inet6's order (the kernel's address
+/// hash), which is the order netstat prints them in; rtnetlink lists them per device in the
+/// order they were added. Without the file the rtnetlink order stays.
+fn inet6_file_order(list: &mut [Interface], proc_root: &Path) {
+    let Ok((text, _)) = read(proc_root.join("net/if_inet6")) else {
+        return;
+    };
+    let order = procparse::if_inet6(&text).rows;
+    for ife in list {
+        let pos = |a: &super::model::Ipv6Config| {
+            order
+                .iter()
+                .position(|(n, o)| *n == ife.name && o.address == a.address)
+                .unwrap_or(usize::MAX)
+        };
+        let mut v = std::mem::take(&mut ife.ipv6);
+        v.sort_by_key(|a| pos(a));
+        ife.ipv6 = v;
+    }
 }
 
 /// /proc/net/dev for names and counters, /proc/net/if_inet6 for IPv6 addresses, and the
