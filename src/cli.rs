@@ -159,7 +159,7 @@ pub struct Args {
     pub context: bool,
 
     /// Accepted for netstat compatibility and ignored (as netstat ignores it, except that -r
-    /// then prints numeric addresses); the short -N is --netns
+    /// then prints numeric addresses); the short -N is left to network namespaces
     #[arg(long = "symbolic")]
     pub symbolic: bool,
 
