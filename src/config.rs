@@ -282,7 +282,8 @@ impl Config {
                 cache: a.cache && !a.fib,
                 extend: a.extend,
                 all: a.all,
-                numeric_hosts: a.numeric || a.numeric_hosts || a.symbolic,
+                numeric_hosts: a.numeric || a.numeric_hosts,
+                symbolic: a.symbolic,
                 source: match a.source {
                     SourceArg::Auto => SourceChoice::Auto,
                     SourceArg::Netlink => SourceChoice::Netlink,

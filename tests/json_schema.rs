@@ -292,7 +292,9 @@ fn route_interface_and_group_objects_match_the_documented_schema() {
     for source in ["netlink", "proc"] {
         let routes: Vec<Route> =
             parse_as(&["-r", "-A", "inet,inet6", "--json", "--source", source]);
-        assert!(routes.iter().all(|r| r.family == "inet" || r.family == "inet6"));
+        assert!(routes
+            .iter()
+            .all(|r| r.family == "inet" || r.family == "inet6"));
         assert!(routes
             .iter()
             .all(|r| (r.family == "inet") == r.genmask.is_some()));

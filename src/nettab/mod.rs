@@ -41,8 +41,10 @@ pub struct Options {
     pub extend: u8,
     /// -a: interfaces that are down too.
     pub all: bool,
-    /// -n / --numeric-hosts (and --symbolic, which netstat -r treats as numeric).
+    /// -n / --numeric-hosts.
     pub numeric_hosts: bool,
+    /// --symbolic: netstat's -N, which makes -r (only) numeric.
+    pub symbolic: bool,
     pub source: SourceChoice,
 }
 

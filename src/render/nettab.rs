@@ -207,7 +207,7 @@ fn routes4<W: Write>(
         2 => b"Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n",
         _ => b"Destination     Gateway         Genmask         Flags Metric Ref    Use Iface    MSS   Window irtt\n",
     })?;
-    let numeric = opts.numeric_hosts;
+    let numeric = opts.numeric_hosts || opts.symbolic;
     for r in rows.iter().filter(|r| r.flags & rtf::UP != 0) {
         let dst = inet_name(
             names,
@@ -257,13 +257,14 @@ fn routes6<W: Write>(
     out.write_all(
         b"Destination                    Next Hop                   Flag Met Ref  Use If\n",
     )?;
+    let numeric = opts.numeric_hosts || opts.symbolic;
     for r in rows {
         let dst = format!(
             "{}/{}",
-            inet6_name(names, opts.numeric_hosts, r.destination),
+            inet6_name(names, numeric, r.destination),
             r.prefix_len
         );
-        let hop = inet6_name(names, opts.numeric_hosts, r.next_hop);
+        let hop = inet6_name(names, numeric, r.next_hop);
         let flags = route6_flags(r.flags);
         let refcnt = r
             .refcnt
