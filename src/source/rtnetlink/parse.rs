@@ -470,3 +470,96 @@ fn add_address(out: &mut Vec<Interface>, a: &AddressMessage) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One RTM_NEWROUTE of an IPv4 dump and the NLMSG_DONE after it, as Linux 6.18 sends them
+    /// for `ip route add 198.51.100.0/24 via 192.0.2.254` (dev index 2), little-endian.
+    fn route_dump() -> Vec<u8> {
+        let mut b = Vec::new();
+        // nlmsghdr: length 60, RTM_NEWROUTE (24), NLM_F_MULTI (2), seq 7, port 0
+        b.extend_from_slice(&60u32.to_ne_bytes());
+        b.extend_from_slice(&24u16.to_ne_bytes());
+        b.extend_from_slice(&2u16.to_ne_bytes());
+        b.extend_from_slice(&7u32.to_ne_bytes());
+        b.extend_from_slice(&0u32.to_ne_bytes());
+        // rtmsg: AF_INET, dst_len 24, src_len 0, tos 0, table main (254), proto boot (3),
+        // scope universe (0), type unicast (1), flags 0
+        b.extend_from_slice(&[2, 24, 0, 0, 254, 3, 0, 1]);
+        b.extend_from_slice(&0u32.to_ne_bytes());
+        // RTA_TABLE (15): 254
+        b.extend_from_slice(&8u16.to_ne_bytes());
+        b.extend_from_slice(&15u16.to_ne_bytes());
+        b.extend_from_slice(&254u32.to_ne_bytes());
+        // RTA_DST (1): 198.51.100.0
+        b.extend_from_slice(&8u16.to_ne_bytes());
+        b.extend_from_slice(&1u16.to_ne_bytes());
+        b.extend_from_slice(&[198, 51, 100, 0]);
+        // RTA_GATEWAY (5): 192.0.2.254
+        b.extend_from_slice(&8u16.to_ne_bytes());
+        b.extend_from_slice(&5u16.to_ne_bytes());
+        b.extend_from_slice(&[192, 0, 2, 254]);
+        // RTA_OIF (4): 2
+        b.extend_from_slice(&8u16.to_ne_bytes());
+        b.extend_from_slice(&4u16.to_ne_bytes());
+        b.extend_from_slice(&2u32.to_ne_bytes());
+        // NLMSG_DONE: length 20, type 3, NLM_F_MULTI, seq 7, status 0
+        b.extend_from_slice(&20u32.to_ne_bytes());
+        b.extend_from_slice(&3u16.to_ne_bytes());
+        b.extend_from_slice(&2u16.to_ne_bytes());
+        b.extend_from_slice(&7u32.to_ne_bytes());
+        b.extend_from_slice(&0u32.to_ne_bytes());
+        b.extend_from_slice(&0i32.to_ne_bytes());
+        b
+    }
+
+    #[test]
+    fn a_gateway_route_becomes_netstat_s_row() {
+        let w = walk(&route_dump(), 7);
+        assert_eq!(w.skipped, 0);
+        assert_eq!(w.end, Some(Ok(())));
+        let names = HashMap::from([(2, "veth-a".to_string())]);
+        let rows = routes4(&w.messages, &names);
+        assert_eq!(
+            rows,
+            [Route4 {
+                destination: Ipv4Addr::new(198, 51, 100, 0),
+                genmask: Ipv4Addr::new(255, 255, 255, 0),
+                gateway: Ipv4Addr::new(192, 0, 2, 254),
+                flags: rtf::UP | rtf::GATEWAY,
+                metric: 0,
+                refcnt: 0,
+                use_count: 0,
+                iface: Some("veth-a".to_string()),
+                mss: 0,
+                window: 0,
+                irtt: 0,
+            }]
+        );
+    }
+
+    #[test]
+    fn other_dumps_messages_are_ignored_and_errors_end_the_dump() {
+        assert!(walk(&route_dump(), 8).messages.is_empty());
+        let mut err = route_dump();
+        let done = err.len() - 4;
+        err[done..].copy_from_slice(&(-libc::EPERM).to_ne_bytes());
+        assert_eq!(walk(&err, 7).end, Some(Err(libc::EPERM)));
+        // A message cut short is skipped, not a panic.
+        let w = walk(&route_dump()[..40], 7);
+        assert_eq!(w.skipped, 1);
+        assert!(w.end.is_none());
+    }
+
+    #[test]
+    fn unreachable_routes_are_reject_routes() {
+        let mut b = route_dump();
+        b[16 + 7] = 7; // rtm_type RTN_UNREACHABLE
+        let w = walk(&b, 7);
+        let rows = routes4(&w.messages, &HashMap::new());
+        assert_eq!(rows[0].flags & rtf::REJECT, rtf::REJECT);
+        assert_eq!(rows[0].iface, None);
+    }
+}
