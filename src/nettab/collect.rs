@@ -62,6 +62,8 @@ pub enum CollectError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// rtnetlink sent links the decoder could not read.
+    Undecodable { what: &'static str, count: usize },
 }
 
 impl std::fmt::Display for CollectError {
@@ -69,6 +71,10 @@ impl std::fmt::Display for CollectError {
         match self {
             CollectError::Rtnetlink { what, .. } => write!(f, "cannot list {what} over rtnetlink"),
             CollectError::Proc { path, .. } => write!(f, "cannot read {}", path.display()),
+            CollectError::Undecodable { what, count } => write!(
+                f,
+                "cannot list {what} over rtnetlink: {count} link message(s) could not be decoded"
+            ),
         }
     }
 }
@@ -78,6 +84,7 @@ impl std::error::Error for CollectError {
         match self {
             CollectError::Rtnetlink { source, .. } => Some(source),
             CollectError::Proc { source, .. } => Some(source),
+            CollectError::Undecodable { .. } => None,
         }
     }
 }
@@ -95,8 +102,12 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 fn read(path: PathBuf) -> Result<(String, PathBuf), CollectError> {
+    read_bytes(path).map(|(b, p)| (String::from_utf8_lossy(&b).into_owned(), p))
+}
+
+fn read_bytes(path: PathBuf) -> Result<(Vec<u8>, PathBuf), CollectError> {
     match std::fs::read(&path) {
-        Ok(b) => Ok((String::from_utf8_lossy(&b).into_owned(), path)),
+        Ok(b) => Ok((b, path)),
         Err(source) => Err(CollectError::Proc { path, source }),
     }
 }
@@ -151,6 +162,19 @@ fn rtnl_open(what: &'static str) -> Result<Rtnl, CollectError> {
     Rtnl::open().map_err(|source| CollectError::Rtnetlink { what, source })
 }
 
+/// A link dump with messages the decoder could not read (a name that is not UTF-8) would lose
+/// those interfaces, and the names of routes through them: an error, so auto mode takes /proc.
+fn all_links_read(what: &'static str, skipped: usize) -> Result<(), CollectError> {
+    if skipped == 0 {
+        Ok(())
+    } else {
+        Err(CollectError::Undecodable {
+            what,
+            count: skipped,
+        })
+    }
+}
+
 fn skipped_msgs(n: usize) -> Vec<String> {
     (0..n.min(1))
         .map(|_| format!("{n} rtnetlink message(s) the decoder did not understand"))
@@ -181,6 +205,7 @@ pub fn routes4(
         || {
             let mut rtnl = rtnl_open(WHAT)?;
             let (links, s1) = rtnl_dump(WHAT, &mut rtnl, Dump::Links)?;
+            all_links_read(WHAT, s1)?;
             let (routes, s2) = rtnl_dump(WHAT, &mut rtnl, Dump::Routes(AddressFamily::Inet))?;
             let names = nlparse::link_names(&links);
             Ok(Collected {
@@ -219,6 +244,7 @@ pub fn routes6(
         || {
             let mut rtnl = rtnl_open(WHAT)?;
             let (links, s1) = rtnl_dump(WHAT, &mut rtnl, Dump::Links)?;
+            all_links_read(WHAT, s1)?;
             let (routes, s2) = rtnl_dump(WHAT, &mut rtnl, Dump::Routes(AddressFamily::Inet6))?;
             let names = nlparse::link_names(&links);
             Ok(Collected {
@@ -258,6 +284,7 @@ pub fn interfaces(choice: SourceChoice, proc_root: &Path) -> Result<Collected, C
         || {
             let mut rtnl = rtnl_open(WHAT)?;
             let (links, s1) = rtnl_dump(WHAT, &mut rtnl, Dump::Links)?;
+            all_links_read(WHAT, s1)?;
             let (addrs, s2) = rtnl_dump(WHAT, &mut rtnl, Dump::Addresses)?;
             Ok(Collected {
                 what: WHAT,
@@ -302,7 +329,7 @@ fn inet6_file_order(list: &mut [Interface], proc_root: &Path) {
 /// /proc/net/dev for names and counters, /proc/net/if_inet6 for IPv6 addresses, and the
 /// SIOCGIF* ioctls for the rest, as netstat does.
 fn interfaces_proc(proc_root: &Path) -> Result<Collected, CollectError> {
-    let (text, dev_path) = read(proc_root.join("net/dev"))?;
+    let (text, dev_path) = read_bytes(proc_root.join("net/dev"))?;
     let p = procparse::dev(&text);
     let mut skipped = skipped_lines(&dev_path, &p.skipped);
     let mut paths = vec![dev_path];
@@ -320,20 +347,21 @@ fn interfaces_proc(proc_root: &Path) -> Result<Collected, CollectError> {
         source,
     })?;
     let mut rows = Vec::new();
-    for (name, stats) in p.rows {
-        let Ok(flags) = sock.flags(&name) else {
+    for (raw, stats) in p.rows {
+        let Ok(flags) = sock.flags(&raw) else {
             continue; // gone since the file was read
         };
+        let name = String::from_utf8_lossy(&raw).into_owned();
         rows.push(Interface {
-            index: sock.index(&name).unwrap_or(0),
+            index: sock.index(&raw).unwrap_or(0),
             flags,
-            mtu: sock.mtu(&name).unwrap_or(0),
+            mtu: sock.mtu(&raw).unwrap_or(0),
             stats: Some(stats),
-            link_type: sock.hwaddr(&name).map_or(0, |h| h.0),
-            hwaddr: sock.hwaddr(&name).map(|h| h.1).unwrap_or_default(),
-            txqueuelen: sock.txqueuelen(&name).ok(),
-            map: sock.map(&name).unwrap_or_default(),
-            ipv4: sock.ipv4(&name),
+            link_type: sock.hwaddr(&raw).map_or(0, |h| h.0),
+            hwaddr: sock.hwaddr(&raw).map(|h| h.1).unwrap_or_default(),
+            txqueuelen: sock.txqueuelen(&raw).ok(),
+            map: sock.map(&raw).unwrap_or_default(),
+            ipv4: sock.ipv4(&raw),
             ipv6: v6
                 .iter()
                 .filter(|(n, _)| *n == name)
@@ -415,10 +443,10 @@ mod ioctl {
         }
 
         /// Runs one ioctl on an `ifreq` naming `name`.
-        fn call(&self, name: &str, req: libc::c_ulong) -> std::io::Result<libc::ifreq> {
+        fn call(&self, name: &[u8], req: libc::c_ulong) -> std::io::Result<libc::ifreq> {
             // SAFETY: ifreq is plain data; all-zero is a valid value.
             let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-            let bytes = name.as_bytes();
+            let bytes = name;
             if bytes.len() >= ifr.ifr_name.len() {
                 return Err(std::io::Error::from_raw_os_error(libc::ENODEV));
             }
@@ -433,32 +461,32 @@ mod ioctl {
             Ok(ifr)
         }
 
-        pub fn flags(&self, name: &str) -> std::io::Result<u32> {
+        pub fn flags(&self, name: &[u8]) -> std::io::Result<u32> {
             // SAFETY: SIOCGIFFLAGS fills ifru_flags.
             self.call(name, SIOCGIFFLAGS)
                 .map(|r| u32::from(unsafe { r.ifr_ifru.ifru_flags } as u16))
         }
 
-        pub fn index(&self, name: &str) -> std::io::Result<u32> {
+        pub fn index(&self, name: &[u8]) -> std::io::Result<u32> {
             // SAFETY: SIOCGIFINDEX fills ifru_ifindex.
             self.call(name, SIOCGIFINDEX)
                 .map(|r| unsafe { r.ifr_ifru.ifru_ifindex } as u32)
         }
 
-        pub fn mtu(&self, name: &str) -> std::io::Result<u32> {
+        pub fn mtu(&self, name: &[u8]) -> std::io::Result<u32> {
             // SAFETY: SIOCGIFMTU fills ifru_mtu.
             self.call(name, SIOCGIFMTU)
                 .map(|r| unsafe { r.ifr_ifru.ifru_mtu } as u32)
         }
 
-        pub fn txqueuelen(&self, name: &str) -> std::io::Result<u32> {
+        pub fn txqueuelen(&self, name: &[u8]) -> std::io::Result<u32> {
             // SAFETY: SIOCGIFTXQLEN fills ifru_ifindex (ifr_qlen is the same int).
             self.call(name, SIOCGIFTXQLEN)
                 .map(|r| unsafe { r.ifr_ifru.ifru_ifindex } as u32)
         }
 
         /// (ARPHRD type, the first 8 address bytes, as netstat copies them).
-        pub fn hwaddr(&self, name: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        pub fn hwaddr(&self, name: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
             self.call(name, SIOCGIFHWADDR).map(|r| {
                 // SAFETY: SIOCGIFHWADDR fills ifru_hwaddr.
                 let sa = unsafe { r.ifr_ifru.ifru_hwaddr };
@@ -469,7 +497,7 @@ mod ioctl {
             })
         }
 
-        pub fn map(&self, name: &str) -> std::io::Result<DeviceMap> {
+        pub fn map(&self, name: &[u8]) -> std::io::Result<DeviceMap> {
             self.call(name, SIOCGIFMAP).map(|r| {
                 // SAFETY: SIOCGIFMAP fills ifru_map.
                 let m = unsafe { r.ifr_ifru.ifru_map };
@@ -483,7 +511,7 @@ mod ioctl {
             })
         }
 
-        fn addr(&self, name: &str, req: libc::c_ulong) -> Option<Ipv4Addr> {
+        fn addr(&self, name: &[u8], req: libc::c_ulong) -> Option<Ipv4Addr> {
             self.call(name, req).ok().map(|r| {
                 // SAFETY: the address requests fill a sockaddr_in in ifru_addr.
                 let sa = unsafe { r.ifr_ifru.ifru_addr };
@@ -492,7 +520,7 @@ mod ioctl {
             })
         }
 
-        pub fn ipv4(&self, name: &str) -> Option<Ipv4Config> {
+        pub fn ipv4(&self, name: &[u8]) -> Option<Ipv4Config> {
             let address = self.addr(name, SIOCGIFADDR)?;
             let zero = Ipv4Addr::UNSPECIFIED;
             Some(Ipv4Config {

@@ -111,11 +111,12 @@ fn ipv6_route_line(line: &str) -> Option<Route6> {
     })
 }
 
-/// /proc/net/dev: two header lines, then `name: 16 counters`.
-pub fn dev(text: &str) -> Parsed<(String, LinkStats)> {
+/// /proc/net/dev: two header lines, then `name: 16 counters`. Names are kept as bytes: an
+/// interface name need not be UTF-8, and the ioctls that follow need it exact.
+pub fn dev(text: &[u8]) -> Parsed<(Vec<u8>, LinkStats)> {
     let mut out = Parsed::default();
-    for (i, line) in text.lines().enumerate().skip(2) {
-        if line.trim().is_empty() {
+    for (i, line) in text.split(|b| *b == b'\n').enumerate().skip(2) {
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         match dev_line(line) {
@@ -126,8 +127,11 @@ pub fn dev(text: &str) -> Parsed<(String, LinkStats)> {
     out
 }
 
-fn dev_line(line: &str) -> Option<(String, LinkStats)> {
-    let (name, rest) = line.split_once(':')?;
+fn dev_line(line: &[u8]) -> Option<(Vec<u8>, LinkStats)> {
+    // Names hold no ':' or whitespace (the kernel's dev_valid_name), so the first ':' ends it.
+    let colon = line.iter().position(|b| *b == b':')?;
+    let name = line[..colon].trim_ascii().to_vec();
+    let rest = std::str::from_utf8(&line[colon + 1..]).ok()?;
     let n: Vec<u64> = rest
         .split_whitespace()
         .map(str::parse)
@@ -137,7 +141,7 @@ fn dev_line(line: &str) -> Option<(String, LinkStats)> {
         return None;
     }
     Some((
-        name.trim().to_string(),
+        name,
         LinkStats {
             rx_bytes: n[0],
             rx_packets: n[1],
@@ -295,11 +299,11 @@ ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000
 face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    \
 lo:     486       5    0    0    0     0          0         0      486       5    0    0    0     0       0          0\n\
 veth-b-fifteen1:       0       0    0    1    2     3          4         5      810      17    6    7    8     9      10         11\n";
-        let d = dev(dev_text);
+        let d = dev(dev_text.as_bytes());
         assert!(d.skipped.is_empty());
-        assert_eq!(d.rows[0].0, "lo");
+        assert_eq!(d.rows[0].0, b"lo");
         assert_eq!(d.rows[0].1.rx_packets, 5);
-        assert_eq!(d.rows[1].0, "veth-b-fifteen1");
+        assert_eq!(d.rows[1].0, b"veth-b-fifteen1");
         assert_eq!(d.rows[1].1.tx_compressed, 11);
         assert_eq!(d.rows[1].1.rx_fifo_errors, 2);
         let igmp_text = "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n\
@@ -316,6 +320,18 @@ veth-b-fifteen1:       0       0    0    1    2     3          4         5      
             g6.rows[0].group,
             "ff02::1".parse::<IpAddr>().expect("address")
         );
+    }
+
+    #[test]
+    fn dev_keeps_a_name_that_is_not_utf8() {
+        let mut text = b"h1\nh2\n".to_vec();
+        text.extend_from_slice(b"n\xffx:");
+        text.extend_from_slice(" 1".repeat(16).as_bytes());
+        text.push(b'\n');
+        let d = dev(&text);
+        assert!(d.skipped.is_empty());
+        assert_eq!(d.rows[0].0, b"n\xffx");
+        assert_eq!(d.rows[0].1.tx_compressed, 1);
     }
 
     #[test]
