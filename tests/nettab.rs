@@ -448,3 +448,32 @@ fn c_inside_a_cluster_repeats_the_table() {
     let _ = child.wait();
     assert_eq!(headers, 2, "-crn printed the table twice");
 }
+
+/// A hostile interface name (not UTF-8, or holding an escape sequence) is listed, escaped or
+/// replaced, never dropped and never raw on the terminal.
+#[test]
+fn hostile_interface_names_are_listed_safely() {
+    use std::os::unix::ffi::OsStrExt;
+    if !ready("hostile interface names") {
+        return;
+    }
+    let ns = Netns::new("hostile");
+    for name in [&b"n\xffx"[..], b"e\x1b[31mx"] {
+        let st = Command::new("ip")
+            .args(["-n", &ns.0, "link", "add"])
+            .arg(std::ffi::OsStr::from_bytes(name))
+            .args(["type", "bridge"])
+            .status()
+            .expect("run ip");
+        assert!(st.success(), "ip link add {name:?}");
+    }
+    let out = ns.exec(BIN, &["-iav"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!out.stdout.contains(&0x1b), "no raw ESC: {text}");
+    assert!(text.contains("e\\x1b[31mx "), "{text}");
+    assert!(text.contains("n\u{fffd}x "), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("interfaces: /proc/net/dev"), "{err}");
+    assert!(err.contains("could not be decoded"), "{err}");
+}
