@@ -1,7 +1,7 @@
 //! netstat's other tables (-r, -i, -g) compared with net-tools netstat itself, inside a network
 //! namespace each test makes: veth pairs and a bridge, IPv4 and IPv6 documentation addresses,
 //! routes of every kind, joined multicast groups, an interface that is down and one with a
-//! 15-character name. Both sources (rtnetlink and /proc) must give the same rows.
+//! 15-character name, an IPv4 alias label. Both sources (rtnetlink and /proc) must give the same rows.
 //!
 //! Needs root and `ip`; the netstat comparisons need net-tools' netstat. Each skips with a
 //! message when something is missing. netstat runs numeric (-n) and under `timeout`: its name
@@ -93,6 +93,7 @@ fn populated(tag: &str) -> Netns {
         "link set br-fifteen-chr1 addrgenmode none",
         "link set br-down mtu 1400",
         "addr add 192.0.2.1/24 dev veth-a",
+        "addr add 192.0.2.7/24 dev veth-a label veth-a:1",
         "addr add 192.0.2.9/24 brd 192.0.2.255 dev br-fifteen-chr1",
         "addr add 2001:db8:1::1/64 dev veth-a nodad",
         "addr add 239.1.2.3/32 dev veth-a autojoin",
@@ -272,6 +273,10 @@ fn interface_tables_match_netstat() {
     );
     let all = ns.ours(&["-ia"]);
     assert!(all.contains("\nbr-down          1400 "), "{all}");
+    assert!(
+        all.contains("\nveth-a:1         1500      - no statistics available -"),
+        "an alias label: {all}"
+    );
 }
 
 /// netstat 2.10 prints zero counters for interfaces with 15-character names (seen here:

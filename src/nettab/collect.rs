@@ -370,6 +370,30 @@ fn interfaces_proc(proc_root: &Path) -> Result<Collected, CollectError> {
             name,
         });
     }
+    // IPv4 alias labels (eth0:1) exist only in SIOCGIFCONF, as in netstat; they have no
+    // counters of their own.
+    for label in sock.labels().unwrap_or_default() {
+        let name = String::from_utf8_lossy(&label).into_owned();
+        if rows.iter().any(|r| r.name == name) {
+            continue;
+        }
+        let Ok(flags) = sock.flags(&label) else {
+            continue;
+        };
+        rows.push(Interface {
+            index: sock.index(&label).unwrap_or(0),
+            flags,
+            mtu: sock.mtu(&label).unwrap_or(0),
+            stats: None,
+            link_type: sock.hwaddr(&label).map_or(0, |h| h.0),
+            hwaddr: sock.hwaddr(&label).map(|h| h.1).unwrap_or_default(),
+            txqueuelen: sock.txqueuelen(&label).ok(),
+            map: sock.map(&label).unwrap_or_default(),
+            ipv4: sock.ipv4(&label),
+            ipv6: Vec::new(),
+            name,
+        });
+    }
     Ok(Collected {
         what: "interfaces",
         rows: Rows::Interfaces(rows),
@@ -459,6 +483,44 @@ mod ioctl {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(ifr)
+        }
+
+        /// The names SIOCGIFCONF lists: one per IPv4 address label.
+        pub fn labels(&self) -> std::io::Result<Vec<Vec<u8>>> {
+            const SIOCGIFCONF: libc::c_ulong = 0x8912;
+            let mut n = 32usize;
+            loop {
+                // SAFETY: ifreq is plain data; all-zero is a valid value.
+                let mut reqs: Vec<libc::ifreq> = vec![unsafe { std::mem::zeroed() }; n];
+                let bytes = n * std::mem::size_of::<libc::ifreq>();
+                let mut conf = libc::ifconf {
+                    ifc_len: libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX),
+                    ifc_ifcu: libc::__c_anonymous_ifc_ifcu {
+                        ifcu_req: reqs.as_mut_ptr(),
+                    },
+                };
+                // SAFETY: the kernel writes at most ifc_len bytes of ifreqs into `reqs`.
+                let rc = unsafe { libc::ioctl(self.0.as_raw_fd(), SIOCGIFCONF as _, &mut conf) };
+                if rc < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let used =
+                    usize::try_from(conf.ifc_len).unwrap_or(0) / std::mem::size_of::<libc::ifreq>();
+                if used >= n && n < 1 << 16 {
+                    n *= 4; // it may have been cut: ask again with more room
+                    continue;
+                }
+                return Ok(reqs[..used.min(n)]
+                    .iter()
+                    .map(|r| {
+                        r.ifr_name
+                            .iter()
+                            .take_while(|c| **c != 0)
+                            .map(|c| *c as u8)
+                            .collect()
+                    })
+                    .collect());
+            }
         }
 
         pub fn flags(&self, name: &[u8]) -> std::io::Result<u32> {
