@@ -482,3 +482,37 @@ fn hostile_interface_names_are_listed_safely() {
     assert!(err.contains("interfaces: /proc/net/dev"), "{err}");
     assert!(err.contains("could not be decoded"), "{err}");
 }
+
+/// Routes through nexthop objects: the kernel's route dump leaves their gateway and device out
+/// when `nexthop_compat_mode` is 0, so auto mode reads /proc/net/route, which resolves them.
+#[test]
+fn nexthop_object_routes_match_netstat() {
+    if !ready("nexthop objects") || !have_netstat("nexthop objects") {
+        return;
+    }
+    let ns = Netns::new("nhid");
+    for cmd in [
+        "link add veth-a type veth peer name veth-b",
+        "link set veth-a addrgenmode none",
+        "link set veth-b addrgenmode none",
+        "link set veth-a up",
+        "link set veth-b up",
+        "addr add 192.0.2.1/24 dev veth-a",
+        "nexthop add id 1 via 192.0.2.254 dev veth-a",
+        "route add 198.51.100.0/24 nhid 1",
+    ] {
+        ns.ip(cmd);
+    }
+    let theirs = ns.netstat(&["-rn"]);
+    assert!(theirs.contains("198.51.100.0    192.0.2.254 "), "{theirs}");
+    assert_eq!(ns.ours(&["-rn"]), theirs, "compat mode on");
+    let sysctl = ns.exec("sysctl", &["-qw", "net.ipv4.nexthop_compat_mode=0"]);
+    if !sysctl.status.success() {
+        eprintln!("skipping the rest: cannot turn nexthop_compat_mode off");
+        return;
+    }
+    assert_eq!(ns.ours(&["-rn"]), theirs, "compat mode off");
+    let out = ns.exec(BIN, &["-rnv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nexthop objects"), "{err}");
+}

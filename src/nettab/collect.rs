@@ -64,6 +64,8 @@ pub enum CollectError {
     },
     /// rtnetlink sent links the decoder could not read.
     Undecodable { what: &'static str, count: usize },
+    /// Routes use nexthop objects the route dump does not resolve.
+    NexthopObjects { what: &'static str },
 }
 
 impl std::fmt::Display for CollectError {
@@ -75,6 +77,10 @@ impl std::fmt::Display for CollectError {
                 f,
                 "cannot list {what} over rtnetlink: {count} link message(s) could not be decoded"
             ),
+            CollectError::NexthopObjects { what } => write!(
+                f,
+                "cannot list {what} over rtnetlink: routes use nexthop objects the dump does not resolve"
+            ),
         }
     }
 }
@@ -84,7 +90,7 @@ impl std::error::Error for CollectError {
         match self {
             CollectError::Rtnetlink { source, .. } => Some(source),
             CollectError::Proc { source, .. } => Some(source),
-            CollectError::Undecodable { .. } => None,
+            CollectError::Undecodable { .. } | CollectError::NexthopObjects { .. } => None,
         }
     }
 }
@@ -207,6 +213,9 @@ pub fn routes4(
             let (links, s1) = rtnl_dump(WHAT, &mut rtnl, Dump::Links)?;
             all_links_read(WHAT, s1)?;
             let (routes, s2) = rtnl_dump(WHAT, &mut rtnl, Dump::Routes(AddressFamily::Inet))?;
+            if nlparse::has_unresolved_nexthops(&routes) {
+                return Err(CollectError::NexthopObjects { what: WHAT });
+            }
             let names = nlparse::link_names(&links);
             Ok(Collected {
                 what: WHAT,
@@ -246,6 +255,9 @@ pub fn routes6(
             let (links, s1) = rtnl_dump(WHAT, &mut rtnl, Dump::Links)?;
             all_links_read(WHAT, s1)?;
             let (routes, s2) = rtnl_dump(WHAT, &mut rtnl, Dump::Routes(AddressFamily::Inet6))?;
+            if nlparse::has_unresolved_nexthops(&routes) {
+                return Err(CollectError::NexthopObjects { what: WHAT });
+            }
             let names = nlparse::link_names(&links);
             Ok(Collected {
                 what: WHAT,

@@ -87,6 +87,21 @@ pub fn walk(datagram: &[u8], seq: u32) -> Walk {
     w
 }
 
+/// Whether some route names a nexthop object (RTA_NH_ID) without the kernel also giving its
+/// gateway and device (it gives them unless `net.ipv4.nexthop_compat_mode` is 0): such routes
+/// cannot be shown from this dump, while /proc/net/route resolves them.
+pub fn has_unresolved_nexthops(msgs: &[RouteNetlinkMessage]) -> bool {
+    msgs.iter().any(|m| match m {
+        RouteNetlinkMessage::NewRoute(r) => {
+            r.attributes
+                .iter()
+                .any(|a| matches!(a, RouteAttribute::NhId(_)))
+                && first_hop(&r.attributes) == (None, None)
+        }
+        _ => false,
+    })
+}
+
 /// Interface index → name, from a link dump.
 pub fn link_names(msgs: &[RouteNetlinkMessage]) -> HashMap<u32, String> {
     msgs.iter()
