@@ -1,6 +1,7 @@
 //! Where the rows of -r, -i and -g come from, and the rule that picks: rtnetlink first, the
-//! /proc/net files (and, for interfaces, the SIOCGIF* ioctls netstat itself uses) when
-//! rtnetlink cannot serve, or when `--source proc` says so. Two exceptions, both because the
+//! /proc/net files (and, for interfaces, the SIOCGIF* ioctls netstat itself uses, SIOCGIFCONF
+//! for alias labels) when rtnetlink cannot serve — or cannot serve whole: links it could not
+//! decode, routes through unresolved nexthop objects — or when `--source proc` says so. Two exceptions, both because the
 //! other source lacks what netstat prints: the IPv6 routing table prefers /proc/net/ipv6_route
 //! (only it has the routes' reference counts and the kernel's null entry), and group
 //! memberships come from /proc/net/igmp and igmp6 only (IPv4 memberships have no rtnetlink
@@ -30,6 +31,7 @@ impl std::fmt::Display for ServedBy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ServedBy::Rtnetlink => f.write_str("rtnetlink"),
+            ServedBy::Proc(paths) if paths.is_empty() => f.write_str("no source (nothing to read)"),
             ServedBy::Proc(paths) => {
                 let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
                 f.write_str(&names.join(", "))
@@ -128,7 +130,6 @@ fn skipped_lines(path: &Path, lines: &[usize]) -> Vec<String> {
 /// Runs `netlink` or `proc` as `choice` and `prefer_proc` say, falling back from the preferred
 /// one to the other in auto mode.
 fn pick(
-    what: &'static str,
     choice: SourceChoice,
     prefer_proc: bool,
     netlink: impl FnOnce() -> Result<Collected, CollectError>,
@@ -140,7 +141,6 @@ fn pick(
             c
         })
     };
-    let _ = what;
     match (choice, prefer_proc) {
         (SourceChoice::Netlink, _) => netlink(),
         (SourceChoice::Proc, _) => proc(),
@@ -196,6 +196,7 @@ pub fn routes4(
 ) -> Result<Collected, CollectError> {
     const WHAT: &str = "IPv4 routes";
     if cache {
+        // Linux has had no IPv4 routing cache since 3.6: netstat prints the headers only.
         return Ok(Collected {
             what: "IPv4 routing cache",
             rows: Rows::Routes4(Vec::new()),
@@ -205,7 +206,6 @@ pub fn routes4(
         });
     }
     pick(
-        WHAT,
         choice,
         false,
         || {
@@ -247,7 +247,6 @@ pub fn routes6(
 ) -> Result<Collected, CollectError> {
     const WHAT: &str = "IPv6 routes";
     pick(
-        WHAT,
         choice,
         true,
         || {
@@ -290,7 +289,6 @@ pub fn routes6(
 pub fn interfaces(choice: SourceChoice, proc_root: &Path) -> Result<Collected, CollectError> {
     const WHAT: &str = "interfaces";
     let mut c = pick(
-        WHAT,
         choice,
         false,
         || {
