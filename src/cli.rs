@@ -30,6 +30,7 @@ pub enum OwnerScanArg {
 #[command(
     name = "rnetstat",
     args_override_self = true,
+    infer_long_args = true,
     version,
     about = "List sockets and the processes that own them",
     long_about = "List TCP, UDP, UDP-Lite, raw and unix sockets (IPv4 and IPv6) with their \
@@ -118,6 +119,50 @@ pub struct Args {
     #[arg(short = '6', long = "inet6")]
     pub inet6: bool,
 
+    /// Address families, as netstat's -A: inet, inet6, unix, comma-separated (repeatable)
+    #[arg(
+        short = 'A',
+        long = "protocol",
+        value_name = "FAMILY[,FAMILY...]",
+        value_delimiter = ','
+    )]
+    pub protocol: Vec<String>,
+
+    /// Show the kernel routing table (IPv4; IPv6 with -6 or -A inet6), as netstat -r
+    #[arg(short = 'r', long = "route")]
+    pub route: bool,
+
+    /// Show the interface table (-a: also interfaces that are down; -e: the long form)
+    #[arg(short = 'i', long = "interfaces")]
+    pub interfaces: bool,
+
+    /// Show IPv4 and IPv6 multicast group memberships
+    #[arg(short = 'g', long = "groups")]
+    pub groups: bool,
+
+    /// With -r: the routing cache instead of the table
+    #[arg(short = 'C', long = "cache")]
+    pub cache: bool,
+
+    /// With -r: the routing table (the default)
+    #[arg(short = 'F', long = "fib")]
+    pub fib: bool,
+
+    /// Masqueraded connections: the kernel has had no ip_masquerade table since Linux 2.4, so
+    /// this says so and exits 1, as netstat does
+    #[arg(short = 'M', long = "masquerade")]
+    pub masquerade: bool,
+
+    /// SELinux contexts of sockets: not supported; says so and exits 1, as netstat does where
+    /// SELinux is off
+    #[arg(short = 'Z', long = "context")]
+    pub context: bool,
+
+    /// Accepted for netstat compatibility and ignored (as netstat ignores it, except that -r
+    /// then prints numeric addresses); the short -N is left to network namespaces
+    #[arg(long = "symbolic")]
+    pub symbolic: bool,
+
     /// Say on stderr which source served each table and why a fallback was taken
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
@@ -126,7 +171,7 @@ pub struct Args {
     #[arg(long = "json")]
     pub json: bool,
 
-    /// Where socket tables come from
+    /// Where socket tables come from (and, for -r, -i and -g, netlink means rtnetlink)
     #[arg(long = "source", value_enum, default_value_t = SourceArg::Auto)]
     pub source: SourceArg,
 
@@ -139,8 +184,8 @@ pub struct Args {
     pub pid: Vec<u32>,
 
     /// Only sockets owned by a process with this exact name (comm; repeatable)
-    #[arg(long = "program", value_name = "NAME")]
-    pub program: Vec<String>,
+    #[arg(long = "process", value_name = "NAME")]
+    pub process: Vec<String>,
 
     /// Only sockets of this user, by number or name (repeatable)
     #[arg(long = "uid", value_name = "UID|USER")]
@@ -201,12 +246,19 @@ pub fn command() -> clap::Command {
 }
 
 /// Options whose value is optional (`-c [SECONDS]`, `--watch [SECONDS]`) would swallow the first
-/// filter word (`rnetstat -c state established`). This rewrites such an option to carry its
-/// default explicitly when the next word is not a number, so it only takes a number.
+/// filter word (`rnetstat -c state established`), and netstat's `-c` takes no value at all, so
+/// `-cnt` must not read `nt` as an interval. This rewrites such an option to carry its default
+/// explicitly unless a number follows, pulls `-c` out of any short-option cluster
+/// (`-cnt`, `-ctn`, `-tulpnc`), and recognises unique prefixes of `--continuous` and `--watch`.
 pub fn normalize_args<I: IntoIterator<Item = std::ffi::OsString>>(
     args: I,
 ) -> Vec<std::ffi::OsString> {
     let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let longs: Vec<String> = command()
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .chain(["help".to_string(), "version".to_string()])
+        .collect();
     let mut out = Vec::with_capacity(args.len());
     let is_number = |a: Option<&std::ffi::OsString>| {
         a.and_then(|a| a.to_str())
@@ -225,26 +277,127 @@ pub fn normalize_args<I: IntoIterator<Item = std::ffi::OsString>>(
             continue;
         }
         let next_is_number = is_number(args.get(i + 1));
-        if (text == "--continuous" || text == "--watch") && !next_is_number {
-            out.push(format!("{text}=1").into());
-        } else if text.len() >= 2
-            && text.starts_with('-')
-            && !text.starts_with("--")
-            && text.ends_with('c')
-            && text[1..].bytes().all(|b| b.is_ascii_alphanumeric())
-            && !next_is_number
-        {
-            // A cluster like `-tanc`: keep the other letters, give -c its default.
-            let head = &text[..text.len() - 1];
-            if head.len() > 1 {
-                out.push(head.into());
+        if let Some(word) = text.strip_prefix("--") {
+            let (name, value) = word
+                .split_once('=')
+                .map_or((word, None), |(n, v)| (n, Some(v)));
+            if let Some(netstat) = netstat_meaning(&longs, name) {
+                out.push(match value {
+                    Some(v) => format!("--{netstat}={v}").into(),
+                    None => format!("--{netstat}").into(),
+                });
+                continue;
             }
-            out.push("--continuous=1".into());
-        } else {
-            out.push(a.clone());
         }
+        if let Some(name) = text.strip_prefix("--").filter(|n| !n.contains('=')) {
+            let long = resolve_long(&longs, name);
+            if matches!(long, Some("continuous" | "watch")) && !next_is_number {
+                out.push(format!("--{}=1", long.unwrap_or_default()).into());
+                continue;
+            }
+        } else if let Some(body) = text.strip_prefix('-') {
+            if let Some(words) = split_cluster(body, next_is_number) {
+                out.extend(words.into_iter().map(std::ffi::OsString::from));
+                continue;
+            }
+        }
+        out.push(a.clone());
     }
     out
+}
+
+/// netstat's own long options (net-tools 2.10), which win an abbreviation that is unique among
+/// them: `--ext` is netstat's `--extend` although rnetstat also has `--extended`.
+const NETSTAT_LONGS: [&str; 31] = [
+    "route",
+    "interfaces",
+    "groups",
+    "statistics",
+    "masquerade",
+    "verbose",
+    "wide",
+    "numeric",
+    "numeric-hosts",
+    "numeric-ports",
+    "numeric-users",
+    "symbolic",
+    "extend",
+    "programs",
+    "timers",
+    "continuous",
+    "listening",
+    "all",
+    "fib",
+    "cache",
+    "context",
+    "protocol",
+    "tcp",
+    "udp",
+    "udplite",
+    "raw",
+    "unix",
+    "inet",
+    "inet6",
+    "version",
+    "help",
+];
+
+/// The netstat option an abbreviation `name` means when it is ambiguous among rnetstat's long
+/// options but unique among netstat's.
+fn netstat_meaning(longs: &[String], name: &str) -> Option<&'static str> {
+    if name.is_empty() || longs.iter().any(|l| l == name) {
+        return None;
+    }
+    if longs.iter().filter(|l| l.starts_with(name)).count() < 2 {
+        return None;
+    }
+    let mut hits = NETSTAT_LONGS.iter().filter(|l| l.starts_with(name));
+    match (hits.next(), hits.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+/// The long option `name` stands for: itself, or the one long option it is a prefix of.
+fn resolve_long<'a>(longs: &'a [String], name: &str) -> Option<&'a str> {
+    if let Some(exact) = longs.iter().find(|l| *l == name) {
+        return Some(exact);
+    }
+    let mut hits = longs.iter().filter(|l| l.starts_with(name));
+    match (hits.next(), hits.next()) {
+        (Some(one), None) if !name.is_empty() => Some(one),
+        _ => None,
+    }
+}
+
+/// A short-option cluster holding `c` without an interval, rewritten as the cluster without
+/// it plus `--continuous=1`; `None` when there is nothing to rewrite. Letters after `A` are its
+/// value and left alone; `c` followed by a number (`-c2`, `-tanc 0.5`) is an interval.
+fn split_cluster(body: &str, next_is_number: bool) -> Option<Vec<String>> {
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.') {
+        return None;
+    }
+    let a_at = body.find('A').unwrap_or(body.len());
+    let c_at = body[..a_at].find('c')?;
+    let (head, after) = (&body[..c_at], &body[c_at + 1..]);
+    if (after.is_empty() && next_is_number) || (!after.is_empty() && after.parse::<f64>().is_ok()) {
+        return None;
+    }
+    if !body[..c_at].bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let rest = format!("{head}{after}");
+    let mut words = Vec::new();
+    if !rest.is_empty() {
+        match split_cluster(&rest, next_is_number) {
+            Some(more) => words.extend(more),
+            None => words.push(format!("-{rest}")),
+        }
+    }
+    if !words.iter().any(|w| w == "--continuous=1") {
+        words.push("--continuous=1".to_string());
+    }
+    Some(words)
 }
 
 #[cfg(test)]
@@ -276,5 +429,20 @@ mod tests {
             ["r", "--watch", "0.1", "sport", "=", ":1"]
         );
         assert_eq!(norm(&["r", "--", "-c"]), ["r", "--", "-c"]);
+    }
+
+    #[test]
+    fn c_anywhere_in_a_cluster_is_netstat_s_continuous() {
+        assert_eq!(norm(&["r", "-cnt"]), ["r", "-nt", "--continuous=1"]);
+        assert_eq!(norm(&["r", "-ctn"]), ["r", "-tn", "--continuous=1"]);
+        assert_eq!(norm(&["r", "-tulpnc"]), ["r", "-tulpn", "--continuous=1"]);
+        assert_eq!(norm(&["r", "-c"]), ["r", "--continuous=1"]);
+        assert_eq!(norm(&["r", "-c2", "-t"]), ["r", "-c2", "-t"]);
+        assert_eq!(norm(&["r", "-rnc", "3"]), ["r", "-rnc", "3"]);
+        assert_eq!(norm(&["r", "-tAinet"]), ["r", "-tAinet"]);
+        assert_eq!(norm(&["r", "--conti"]), ["r", "--continuous=1"]);
+        assert_eq!(norm(&["r", "--wat", "2"]), ["r", "--wat", "2"]);
+        assert_eq!(norm(&["r", "--ext"]), ["r", "--extend"]);
+        assert_eq!(norm(&["r", "--num"]), ["r", "--num"]);
     }
 }

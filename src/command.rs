@@ -84,6 +84,7 @@ enum RunErrorKind {
     List(ListError),
     Events(EventsError),
     Stats(StatsError),
+    NetTable(crate::nettab::CollectError),
     Output(io::Error),
 }
 
@@ -112,6 +113,7 @@ impl fmt::Display for RunError {
             RunErrorKind::List(e) => e.fmt(f),
             RunErrorKind::Events(e) => e.fmt(f),
             RunErrorKind::Stats(e) => e.fmt(f),
+            RunErrorKind::NetTable(e) => e.fmt(f),
             RunErrorKind::Output(_) => f.write_str("cannot write output"),
         }
     }
@@ -123,6 +125,7 @@ impl std::error::Error for RunError {
             RunErrorKind::List(e) => e.source(),
             RunErrorKind::Events(e) => e.source(),
             RunErrorKind::Stats(e) => e.source(),
+            RunErrorKind::NetTable(e) => e.source(),
             RunErrorKind::Output(e) => Some(e),
         }
     }
@@ -143,6 +146,12 @@ impl From<EventsError> for RunError {
 impl From<StatsError> for RunError {
     fn from(e: StatsError) -> RunError {
         RunError(RunErrorKind::Stats(e))
+    }
+}
+
+impl From<crate::nettab::CollectError> for RunError {
+    fn from(e: crate::nettab::CollectError) -> RunError {
+        RunError(RunErrorKind::NetTable(e))
     }
 }
 
@@ -218,6 +227,7 @@ impl Command {
                 out.flush()?;
                 Status::Complete
             }
+            Mode::NetTable(table) => crate::nettab::run(cfg, table, &mut names, out, messages)?,
             Mode::Summary => {
                 // Totals count every socket, listening or not.
                 let all = Config {

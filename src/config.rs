@@ -49,6 +49,8 @@ pub enum Mode {
     Statistics,
     /// ss -s.
     Summary,
+    /// netstat's other tables: -r, -i, -g, and the -M / -Z messages.
+    NetTable(crate::nettab::Table),
 }
 
 /// Which socket internals to fetch and show (each needs netlink; absent on the /proc source).
@@ -91,6 +93,8 @@ pub struct Config {
     pub internals: Internals,
     /// The socket-type and family flags as given, for -s (netstat -s -t, -s -6, ...).
     pub stats_selection: crate::stats::Selection,
+    /// What -r, -i and -g show.
+    pub nettab: crate::nettab::Options,
 }
 
 /// A usage error found after clap's own checks.
@@ -130,13 +134,32 @@ impl Config {
             .map(|v| seconds("--continuous", v))
             .transpose()?;
         let watch = a.watch.map(|v| seconds("--watch", v)).transpose()?;
+        let families = AddressFamilies::from_args(a)?;
+        let net_tables = [
+            (a.route, crate::nettab::Table::Routes, "-r"),
+            (a.interfaces, crate::nettab::Table::Interfaces, "-i"),
+            (a.groups, crate::nettab::Table::Groups, "-g"),
+            (a.masquerade, crate::nettab::Table::Masquerade, "-M"),
+            (a.context, crate::nettab::Table::Context, "-Z"),
+        ];
+        let net_table = net_tables.iter().find(|t| t.0).map(|t| t.1);
         let modes = [
-            (continuous.is_some(), "-c"),
             (watch.is_some(), "--watch"),
             (a.events, "--events"),
             (a.statistics, "-s"),
             (a.summary, "--summary"),
+            (a.route, "-r"),
+            (a.interfaces, "-i"),
+            (a.groups, "-g"),
+            (a.masquerade, "-M"),
+            (a.context, "-Z"),
         ];
+        // -c repeats the listing and netstat's other tables; it is a mode of its own only
+        // against --watch, --events, -s and --summary.
+        let modes: Vec<(bool, &str)> =
+            std::iter::once((continuous.is_some() && net_table.is_none(), "-c"))
+                .chain(modes)
+                .collect();
         let chosen: Vec<&str> = modes.iter().filter(|m| m.0).map(|m| m.1).collect();
         if chosen.len() > 1 {
             return Err(UsageError(format!(
@@ -152,6 +175,8 @@ impl Config {
             Mode::Statistics
         } else if a.summary {
             Mode::Summary
+        } else if let Some(t) = net_table {
+            Mode::NetTable(t)
         } else {
             Mode::List
         };
@@ -170,7 +195,7 @@ impl Config {
         for pid in &a.pid {
             filter = filter.with_pid(*pid);
         }
-        for name in &a.program {
+        for name in &a.process {
             filter = filter.with_program(name.as_bytes());
         }
         if let Some(t) = &tables_for_names {
@@ -179,7 +204,8 @@ impl Config {
             }
         }
         let any_proto = a.tcp || a.udp || a.udplite || a.raw;
-        let any_family = a.inet || a.inet6;
+        let (inet, inet6, unix) = (families.inet, families.inet6, a.unix || families.unix);
+        let any_family = inet || inet6;
         let protos: Vec<InetProto> = if any_proto {
             InetProto::ALL
                 .into_iter()
@@ -190,21 +216,21 @@ impl Config {
                     InetProto::Raw => a.raw,
                 })
                 .collect()
-        } else if a.unix && !any_family {
+        } else if unix && !any_family {
             Vec::new()
         } else {
             InetProto::ALL.to_vec()
         };
-        let families: Vec<Family> = match (a.inet, a.inet6) {
+        let socket_families: Vec<Family> = match (inet, inet6) {
             (true, false) => vec![Family::V4],
             (false, true) => vec![Family::V6],
             _ => Family::ALL.to_vec(),
         };
         let mut tables: Vec<Table> = protos
             .iter()
-            .flat_map(|p| families.iter().map(move |f| Table::Inet(*p, *f)))
+            .flat_map(|p| socket_families.iter().map(move |f| Table::Inet(*p, *f)))
             .collect();
-        if a.unix || (!any_proto && !any_family) {
+        if unix || (!any_proto && !any_family) {
             tables.push(Table::Unix);
         }
         let show = if a.all {
@@ -250,7 +276,20 @@ impl Config {
                 memory: a.memory,
                 extended: a.extended,
             },
-            stats_selection: stats_selection(a),
+            stats_selection: stats_selection(a, &families),
+            nettab: crate::nettab::Options {
+                families: families.ordered.clone(),
+                cache: a.cache && !a.fib,
+                extend: a.extend,
+                all: a.all,
+                numeric_hosts: a.numeric || a.numeric_hosts,
+                symbolic: a.symbolic,
+                source: match a.source {
+                    SourceArg::Auto => SourceChoice::Auto,
+                    SourceArg::Netlink => SourceChoice::Netlink,
+                    SourceArg::Proc => SourceChoice::Proc,
+                },
+            },
         })
     }
 
@@ -260,7 +299,7 @@ impl Config {
         self.filter.request_mask(self.show_mask(table)) & State::KNOWN_MASK
     }
 
-    /// Whether owners must be scanned: for -p, or for --pid/--program.
+    /// Whether owners must be scanned: for -p, or for --pid/--process.
     pub fn needs_owners(&self) -> bool {
         self.programs || self.filter.needs_owners()
     }
@@ -282,12 +321,77 @@ impl Config {
     }
 }
 
+/// The address families of -4, -6, -x and netstat's `-A FAMILY[,FAMILY...]` / `--protocol`.
+#[derive(Debug, Clone, Default)]
+struct AddressFamilies {
+    inet: bool,
+    inet6: bool,
+    unix: bool,
+    /// inet / inet6 in the order -A named them, then -4 and -6 (for -r, which prints one
+    /// table per family in that order).
+    ordered: Vec<Family>,
+}
+
+impl AddressFamilies {
+    fn from_args(a: &Args) -> Result<AddressFamilies, UsageError> {
+        let mut f = AddressFamilies {
+            inet: a.inet,
+            inet6: a.inet6,
+            ..AddressFamilies::default()
+        };
+        for name in a
+            .protocol
+            .iter()
+            .map(|n| n.trim())
+            .filter(|n| !n.is_empty())
+        {
+            match name {
+                "inet" => {
+                    f.inet = true;
+                    f.ordered.push(Family::V4);
+                }
+                "inet6" => {
+                    f.inet6 = true;
+                    f.ordered.push(Family::V6);
+                }
+                "unix" => {
+                    if a.route {
+                        return Err(UsageError(
+                            "no routing for address family `unix'".to_string(),
+                        ));
+                    }
+                    f.unix = true;
+                }
+                other => {
+                    return Err(UsageError(format!(
+                        "unknown address family `{}' (rnetstat knows inet, inet6 and unix)",
+                        crate::escape::escape(other.as_bytes())
+                    )))
+                }
+            }
+        }
+        if a.inet {
+            f.ordered.push(Family::V4);
+        }
+        if a.inet6 {
+            f.ordered.push(Family::V6);
+        }
+        let mut seen = Vec::new();
+        f.ordered.retain(|fam| {
+            let new = !seen.contains(fam);
+            seen.push(*fam);
+            new
+        });
+        Ok(f)
+    }
+}
+
 /// netstat -s honours -t/-u/-w and -4/-6: with neither family flag it shows IPv4 only.
-fn stats_selection(a: &Args) -> crate::stats::Selection {
+fn stats_selection(a: &Args, f: &AddressFamilies) -> crate::stats::Selection {
     let any_proto = a.tcp || a.udp || a.raw;
     crate::stats::Selection {
-        ipv4: a.inet || !a.inet6,
-        ipv6: a.inet6,
+        ipv4: f.inet || !f.inet6,
+        ipv6: f.inet6,
         tcp: !any_proto || a.tcp,
         udp: !any_proto || a.udp,
         raw: !any_proto || a.raw,

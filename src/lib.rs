@@ -16,6 +16,7 @@ pub mod filter;
 pub mod listing;
 pub mod model;
 pub mod names;
+pub mod nettab;
 pub mod procmap;
 pub mod render;
 pub mod report;

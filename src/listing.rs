@@ -221,7 +221,7 @@ pub fn list<W: io::Write>(
 /// Every selected socket, collected: for callers that want data rather than output.
 pub struct Snapshot {
     pub sockets: Vec<Socket>,
-    /// Present when owners were needed (`-p`, `--pid`, `--program`).
+    /// Present when owners were needed (`-p`, `--pid`, `--process`).
     pub owners: Option<OwnerMap>,
     pub outcome: Outcome,
 }

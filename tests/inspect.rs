@@ -171,7 +171,7 @@ fn owner_and_uid_matchers() {
     let other = json(&["-tan", "--json", "--pid", "1", &f]);
     assert!(other.is_empty(), "{other:?}");
     let comm = std::fs::read_to_string("/proc/self/comm").expect("comm");
-    let by_name = json(&["-tan", "--json", "--program", comm.trim_end(), &f]);
+    let by_name = json(&["-tan", "--json", "--process", comm.trim_end(), &f]);
     assert_eq!(by_name.len(), 2);
     let by_uid = json(&["-tan", "--json", "--uid", &uid, &f]);
     assert_eq!(by_uid.len(), 2);

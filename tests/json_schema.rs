@@ -191,3 +191,123 @@ fn every_object_matches_the_documented_schema() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A route of `-r --json` (man page: JSON SCHEMA, Routes, interfaces and groups).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Route {
+    family: String,
+    destination: String,
+    prefix_len: u8,
+    genmask: Option<String>,
+    gateway: String,
+    flags: String,
+    kernel_flags: u32,
+    metric: u32,
+    #[serde(rename = "ref")]
+    refcnt: Option<u32>,
+    #[serde(rename = "use")]
+    use_count: u32,
+    interface: Option<String>,
+    mss: Option<u32>,
+    window: Option<u32>,
+    irtt: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Interface {
+    name: String,
+    index: u32,
+    mtu: u32,
+    flags: String,
+    kernel_flags: u32,
+    rx_ok: Option<u64>,
+    rx_err: Option<u64>,
+    rx_drop: Option<u64>,
+    rx_overrun: Option<u64>,
+    tx_ok: Option<u64>,
+    tx_err: Option<u64>,
+    tx_drop: Option<u64>,
+    tx_overrun: Option<u64>,
+    extended: Option<InterfaceExtended>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct InterfaceExtended {
+    rx_bytes: Option<u64>,
+    tx_bytes: Option<u64>,
+    rx_frame: Option<u64>,
+    tx_carrier: Option<u64>,
+    collisions: Option<u64>,
+    link_type: u16,
+    hwaddr: String,
+    txqueuelen: Option<u32>,
+    inet: Option<Inet>,
+    inet6: Vec<Inet6>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Inet {
+    address: String,
+    netmask: String,
+    broadcast: String,
+    destination: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Inet6 {
+    address: String,
+    prefix_len: u8,
+    scope: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Group {
+    family: String,
+    interface: String,
+    refcnt: u32,
+    group: String,
+}
+
+fn parse_as<T: serde::de::DeserializeOwned>(args: &[&str]) -> Vec<T> {
+    let run = rnetstat(args);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    serde_json::from_slice(&run.out.stdout)
+        .unwrap_or_else(|e| panic!("output does not match the schema: {e}\n{}", run.explain()))
+}
+
+#[test]
+fn route_interface_and_group_objects_match_the_documented_schema() {
+    for source in ["netlink", "proc"] {
+        let routes: Vec<Route> =
+            parse_as(&["-r", "-A", "inet,inet6", "--json", "--source", source]);
+        assert!(routes
+            .iter()
+            .all(|r| r.family == "inet" || r.family == "inet6"));
+        assert!(routes
+            .iter()
+            .all(|r| (r.family == "inet") == r.genmask.is_some()));
+        let ifs: Vec<Interface> = parse_as(&["-ia", "--json", "--source", source]);
+        assert!(ifs.iter().any(|i| i.name == "lo"), "lo is listed");
+        assert!(ifs.iter().all(|i| i.extended.is_none()));
+        let ifs: Vec<Interface> = parse_as(&["-iae", "--json", "--source", source]);
+        let lo = ifs.iter().find(|i| i.name == "lo").expect("lo");
+        let ext = lo.extended.as_ref().expect("-e adds extended");
+        assert_eq!(ext.link_type, 772, "lo is ARPHRD_LOOPBACK");
+    }
+    let groups: Vec<Group> = parse_as(&["-g", "-n", "--json"]);
+    assert!(groups
+        .iter()
+        .all(|g| g.family == "inet" || g.family == "inet6"));
+}

@@ -717,6 +717,7 @@ impl<'o> Ctx<'o> {
             filter: crate::filter::Filter::default(),
             internals: crate::config::Internals::default(),
             stats_selection: crate::stats::Selection::default(),
+            nettab: crate::nettab::Options::default(),
         };
         Ctx {
             settings,

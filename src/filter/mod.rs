@@ -45,7 +45,7 @@ pub struct Filter {
     expr: Option<Expr>,
     /// `--pid`: some owner has one of these pids.
     pids: Vec<u32>,
-    /// `--program`: some owner's comm is one of these.
+    /// `--process`: some owner's comm is one of these.
     programs: Vec<Vec<u8>>,
     /// `--uid`: the socket's uid is one of these.
     uids: Vec<u32>,
@@ -134,7 +134,7 @@ impl Filter {
         self
     }
 
-    /// Adds a `--program` matcher (several names OR together). Matched against each owner's
+    /// Adds a `--process` matcher (several names OR together). Matched against each owner's
     /// `comm`; since the kernel cuts `comm` to 15 bytes, a longer name matches on its first 15.
     pub fn with_program(mut self, name: &[u8]) -> Filter {
         self.programs.push(name.to_vec());
@@ -183,7 +183,7 @@ impl Filter {
         bytecode::compile(self.expr.as_ref()?, proto)
     }
 
-    /// Whether [`Filter::matches`] needs the owners (`--pid` or `--program` given): the caller
+    /// Whether [`Filter::matches`] needs the owners (`--pid` or `--process` given): the caller
     /// must then scan /proc even without -p.
     pub fn needs_owners(&self) -> bool {
         !self.pids.is_empty() || !self.programs.is_empty()
@@ -205,7 +205,7 @@ impl Filter {
     }
 
     /// Whether `sock` passes every part of the filter. `owners` are the processes holding it
-    /// (only looked at with `--pid`/`--program`; a socket with no known owner fails those).
+    /// (only looked at with `--pid`/`--process`; a socket with no known owner fails those).
     pub fn matches<'a, I>(&self, sock: &Socket, owners: I) -> bool
     where
         I: IntoIterator<Item = Owner<'a>>,

@@ -5,6 +5,7 @@
 //! reverse-DNS budget), and none with `-n`.
 
 pub mod json;
+pub mod nettab;
 pub mod table;
 #[cfg(test)]
 mod table_tests;

@@ -5,9 +5,10 @@
 //! Sources never print: they hand each [`Socket`] to a sink and report how the table was served
 //! in a [`Served`], which the caller may show with `-v`.
 
-mod error;
+pub(crate) mod error;
 pub mod netlink;
 pub mod procnet;
+pub mod rtnetlink;
 
 use std::path::PathBuf;
 

@@ -4,6 +4,7 @@
 //! Files are read line by line under a configurable procfs root (so fixture trees can stand in
 //! for /proc); each record is handed to the sink as soon as it is parsed.
 
+pub mod nettab;
 pub mod parse;
 
 use std::fs::File;
