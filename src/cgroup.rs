@@ -59,6 +59,30 @@ impl CgroupPaths {
     }
 }
 
+/// The cgroup v2 id of `path` for a `cgroup PATH` filter: `path` relative to the cgroup2 mount
+/// (a leading `/` meaning that mount's root, as ss reads it), or failing that a directory
+/// path on the file system that lies on the cgroup2 mount.
+pub fn id_of(proc_root: &Path, path: &str) -> Result<u64, String> {
+    let mount = std::fs::read(proc_root.join("self/mountinfo"))
+        .ok()
+        .and_then(|t| cgroup2_mount(&t))
+        .ok_or_else(|| "no cgroup2 file system is mounted here".to_string())?;
+    let rel = path.trim_start_matches('/');
+    let candidates = [mount.join(rel), PathBuf::from(path)];
+    let root_dev = std::fs::metadata(&mount).map(|m| m.dev()).ok();
+    for c in &candidates {
+        if let Ok(m) = std::fs::metadata(c) {
+            if m.is_dir() && Some(m.dev()) == root_dev {
+                return Ok(m.ino());
+            }
+        }
+    }
+    Err(format!(
+        "no cgroup '{path}' under the cgroup2 mount {}",
+        crate::escape::escape(std::os::unix::ffi::OsStrExt::as_bytes(mount.as_os_str()))
+    ))
+}
+
 /// The mount point of the first cgroup2 filesystem in a mountinfo text.
 fn cgroup2_mount(mountinfo: &[u8]) -> Option<PathBuf> {
     let text = String::from_utf8_lossy(mountinfo);

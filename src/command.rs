@@ -193,6 +193,9 @@ impl Command {
     pub fn run<W: Write>(&self, out: W, messages: Sink<'_>) -> Result<Status, RunError> {
         crate::signal::install();
         let cfg: &Config = &self.cfg;
+        for n in cfg.filter.notices() {
+            messages(Message::warning(n.as_str()));
+        }
         let mut names = Names::new(cfg.numeric, DEFAULT_LOOKUP_BUDGET);
         let mut out = out;
         let status = match cfg.mode {

@@ -143,6 +143,7 @@ fn query_for(cfg: &Config, table: Table) -> Query {
             _ => None,
         },
         internals: cfg.internals.any(),
+        labels: cfg.filter.needs_labels(),
     }
 }
 

@@ -152,6 +152,9 @@ mod tests {
             uid: Some(0),
             inode,
             detail: crate::model::Detail::Inet(crate::model::InetInfo {
+                bound_if: 0,
+                mark: None,
+                cgroup_id: None,
                 internals: None,
                 proto,
                 family,

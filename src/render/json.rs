@@ -595,6 +595,9 @@ mod tests {
             inode,
             detail: Detail::Inet(InetInfo {
                 internals: internals.map(Box::new),
+                bound_if: 0,
+                mark: None,
+                cgroup_id: None,
                 proto: InetProto::Tcp,
                 family: if local.is_ipv4() {
                     Family::V4

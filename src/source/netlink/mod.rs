@@ -465,7 +465,9 @@ impl Decoder<'_, '_> {
                 }
                 parse::SOCK_DIAG_BY_FAMILY => {
                     let rec = match table {
-                        Table::Inet(proto, _) => parse::inet(msg.payload, proto, internals),
+                        Table::Inet(proto, _) => {
+                            parse::inet(msg.payload, proto, internals, query.labels)
+                        }
                         Table::Unix => parse::unix(msg.payload),
                     };
                     match rec {
