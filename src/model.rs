@@ -354,6 +354,9 @@ pub struct InetInfo {
     pub mark: Option<u32>,
     /// The socket's cgroup v2 id, read only when a filter tests it; `None` otherwise.
     pub cgroup_id: Option<u64>,
+    /// The kernel already ran the filter's bytecode on this socket (a netlink dump that carried
+    /// it), so only ss's user-space pass is left to apply.
+    pub kernel_filtered: bool,
     /// tcp_info, memory and the other sock_diag extensions, when asked for (`--info`,
     /// `--memory`, `--extended`) and served by netlink; `None` otherwise. Their decoded form
     /// lives with their decoder.

@@ -13,8 +13,8 @@
 //!
 //! `dev` has a kernel op (`DEV_COND`) but ss 6.1 sends no program at all for an expression with
 //! `dev`, leaving it to user space, which judges addresses differently. The program is still sent
-//! when that difference cannot show (no address prefix and no `*` comparison in the
-//! expression), and withheld otherwise.
+//! when that difference cannot show (no address prefix, `*` comparison, `autobound` or `fwmark`
+//! in the expression), and withheld otherwise.
 
 use std::net::IpAddr;
 
@@ -233,7 +233,10 @@ fn port_op(port: u16) -> Vec<u8> {
 pub fn compile(e: &Expr, proto: InetProto) -> Option<Vec<u8>> {
     if !super::eval::kernel_pass_applies(e)
         && super::eval::any_cond(e, &|c| {
-            matches!(c, Cond::PortStar(..)) || matches!(c, Cond::Host(_, h) if h.prefix.is_some())
+            matches!(
+                c,
+                Cond::PortStar(..) | Cond::Autobound { .. } | Cond::Mark { .. }
+            ) || matches!(c, Cond::Host(_, h) if h.prefix.is_some())
         })
     {
         return None;

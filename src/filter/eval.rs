@@ -41,8 +41,14 @@ pub(super) fn kernel_pass_applies(e: &Expr) -> bool {
     !any_cond(e, &|c| matches!(c, Cond::Dev(_)))
 }
 
+/// ss's user-space pass, and the kernel's unless the kernel has run it already (a netlink dump
+/// with the bytecode: then its verdict, which sees what user space cannot, such as whether a
+/// port was bound explicitly, stands) or ss would not send it.
 fn both(e: &Expr, inet: Option<&InetInfo>) -> bool {
-    eval(e, inet, Judge::User) && (!kernel_pass_applies(e) || eval(e, inet, Judge::Kernel))
+    eval(e, inet, Judge::User)
+        && (!kernel_pass_applies(e)
+            || inet.is_some_and(|i| i.kernel_filtered)
+            || eval(e, inet, Judge::Kernel))
 }
 
 /// The expression's value on a socket without addresses or ports (a unix socket): every

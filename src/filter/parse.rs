@@ -791,27 +791,19 @@ fn ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
     Some(std::net::Ipv4Addr::from(octets))
 }
 
-/// `ADDR` or `ADDR/LEN` as iproute2's `get_prefix_1` reads it. `any` and `all` are "any
-/// address of any family" (`None`); `default` is `0.0.0.0/0`. LEN is a C number or a dotted
+/// `ADDR` or `ADDR/LEN` as iproute2's `get_prefix_1` reads it. `any`, `all` and `default`
+/// are "any address of any family" (`None`; iproute2 6.1 gives `default` no family). LEN is a C number or a dotted
 /// netmask (`/255.0.0.0`).
 fn parse_prefix(text: &str) -> Result<Option<Prefix>, String> {
     let (a, len) = match text.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (text, None),
     };
-    let special = match a {
-        "any" | "all" => Some(None),
-        "default" => Some(Some(Prefix {
-            addr: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-            len: 0,
-        })),
-        _ => None,
-    };
-    if let Some(p) = special {
+    if matches!(a, "any" | "all" | "default") {
         if len.is_some() {
             return Err(format!("'{a}' takes no prefix length"));
         }
-        return Ok(p);
+        return Ok(None);
     }
     let addr: IpAddr = if a.contains(':') {
         a.parse::<std::net::Ipv6Addr>().map(IpAddr::V6).ok()

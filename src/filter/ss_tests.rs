@@ -72,6 +72,7 @@ fn sock(local: &str, remote: &str) -> Socket {
             bound_if: 0,
             mark: None,
             cgroup_id: None,
+            kernel_filtered: false,
             internals: None,
         }),
     }
@@ -262,6 +263,7 @@ fn new_conditions_compile_to_kernel_ops() {
     // With an address in the expression the kernel's reading of `dev` expressions could differ
     // from ss's user-space-only one: no program.
     assert_eq!(code("dev eth7 and src 127.0.0.1"), None);
+    assert_eq!(code("dev eth7 or autobound"), None);
     // `::/0` keeps its family in the program.
     let b = code("dst ::/0").expect("compiles");
     assert_eq!(&b[4..6], &[10, 0]);

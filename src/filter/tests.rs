@@ -38,6 +38,7 @@ fn inet(proto: InetProto, state: State, local: &str, remote: &str) -> Socket {
             bound_if: 0,
             mark: None,
             cgroup_id: None,
+            kernel_filtered: false,
             proto,
             family: if local.is_ipv4() {
                 Family::V4
@@ -365,7 +366,7 @@ fn address_forms_parse_and_match() {
         // every IPv6 socket, `0.0.0.0/0` every IPv4 one and the v4-mapped IPv6 ones
         ("dst ::/0", false, true, true),
         ("dst 0.0.0.0/0", true, false, true),
-        ("dst default", true, false, true),
+        ("dst default", true, true, true),
         ("dst any", true, true, true),
         ("dst *:443", true, true, true),
         ("dst *:*", true, true, true),

@@ -598,6 +598,7 @@ mod tests {
                 bound_if: 0,
                 mark: None,
                 cgroup_id: None,
+                kernel_filtered: false,
                 proto: InetProto::Tcp,
                 family: if local.is_ipv4() {
                     Family::V4

@@ -43,6 +43,7 @@ fn inet(proto: InetProto, state: State, local: &str, remote: &str, inode: u64) -
             bound_if: 0,
             mark: None,
             cgroup_id: None,
+            kernel_filtered: false,
             proto,
             family: if local.is_ipv4() {
                 Family::V4

@@ -302,6 +302,7 @@ mod tests {
                 bound_if: 0,
                 mark: None,
                 cgroup_id: None,
+                kernel_filtered: false,
             }),
         }
     }

@@ -227,6 +227,7 @@ pub fn inet(
             bound_if,
             mark,
             cgroup_id,
+            kernel_filtered: false,
             internals: internals.then(|| {
                 Box::new(super::tcpinfo::extensions(attributes(
                     &payload[INET_DIAG_MSG_LEN..],

@@ -136,6 +136,7 @@ pub fn inet_line(
             bound_if: 0,
             mark: None,
             cgroup_id: None,
+            kernel_filtered: false,
             internals: None,
         }),
     })
