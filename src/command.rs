@@ -84,6 +84,7 @@ enum RunErrorKind {
     List(ListError),
     Events(EventsError),
     Stats(StatsError),
+    Kill(crate::kill::KillError),
     Output(io::Error),
 }
 
@@ -112,6 +113,7 @@ impl fmt::Display for RunError {
             RunErrorKind::List(e) => e.fmt(f),
             RunErrorKind::Events(e) => e.fmt(f),
             RunErrorKind::Stats(e) => e.fmt(f),
+            RunErrorKind::Kill(e) => e.fmt(f),
             RunErrorKind::Output(_) => f.write_str("cannot write output"),
         }
     }
@@ -123,6 +125,7 @@ impl std::error::Error for RunError {
             RunErrorKind::List(e) => e.source(),
             RunErrorKind::Events(e) => e.source(),
             RunErrorKind::Stats(e) => e.source(),
+            RunErrorKind::Kill(e) => e.source(),
             RunErrorKind::Output(e) => Some(e),
         }
     }
@@ -143,6 +146,15 @@ impl From<EventsError> for RunError {
 impl From<StatsError> for RunError {
     fn from(e: StatsError) -> RunError {
         RunError(RunErrorKind::Stats(e))
+    }
+}
+
+impl From<listing::KillListError> for RunError {
+    fn from(e: listing::KillListError) -> RunError {
+        match e {
+            listing::KillListError::List(e) => RunError(RunErrorKind::List(e)),
+            listing::KillListError::Kill(e) => RunError(RunErrorKind::Kill(e)),
+        }
     }
 }
 
@@ -220,6 +232,12 @@ impl Command {
                 }
                 out.flush()?;
                 Status::Complete
+            }
+            Mode::Kill => {
+                let (mut w, outcome, _closed) = listing::kill(cfg, &mut names, out)?;
+                w.flush()?;
+                let mut hinted = false;
+                report(cfg, &outcome, &mut hinted, messages)
             }
             Mode::Summary => {
                 // Totals count every socket, listening or not.

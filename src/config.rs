@@ -49,6 +49,8 @@ pub enum Mode {
     Statistics,
     /// ss -s.
     Summary,
+    /// ss -K: close the selected sockets, print those closed.
+    Kill,
 }
 
 /// Which socket internals to fetch and show (each needs netlink; absent on the /proc source).
@@ -136,6 +138,7 @@ impl Config {
             (a.events, "--events"),
             (a.statistics, "-s"),
             (a.summary, "--summary"),
+            (a.kill, "-K"),
         ];
         let chosen: Vec<&str> = modes.iter().filter(|m| m.0).map(|m| m.1).collect();
         if chosen.len() > 1 {
@@ -152,6 +155,8 @@ impl Config {
             Mode::Statistics
         } else if a.summary {
             Mode::Summary
+        } else if a.kill {
+            Mode::Kill
         } else {
             Mode::List
         };
@@ -214,6 +219,14 @@ impl Config {
         } else {
             ShowMode::NonListening
         };
+        if a.kill && filter.is_empty() {
+            return Err(UsageError(
+                "-K closes every socket the filter selects, and with neither a filter nor a \
+                 state selection that is every socket: give one (e.g. 'dport = :80' or \
+                 'state established')"
+                    .into(),
+            ));
+        }
         Ok(Config {
             tables,
             show,
