@@ -19,8 +19,8 @@ use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use socket2::{Domain, Socket, Type};
 use common::{have_tool, is_root, BIN};
+use socket2::{Domain, Socket, Type};
 
 /// splitmix64: small, seedable, good enough to pick grammar productions.
 struct Rng(u64);
