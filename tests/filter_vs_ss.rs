@@ -516,3 +516,35 @@ fn random_expressions_select_what_ss_selects() {
         std::panic::resume_unwind(p);
     }
 }
+
+/// The grouping notice reaches stderr from the binary, once, and only when and/or are mixed
+/// without parentheses.
+#[test]
+fn mixing_and_with_or_prints_one_notice() {
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("-tan")
+            .args(args)
+            .output()
+            .expect("rnetstat runs")
+    };
+    let out = run(&["sport = :1 or dport = :2 and src 127.0.0.1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("reads as (sport = :1 or dport = :2) and src 127.0.0.1"),
+        "{err}"
+    );
+    for quiet in [
+        "sport = :1 or ( dport = :2 and src 127.0.0.1 )",
+        "sport = :1 or dport = :2 or src 127.0.0.1",
+    ] {
+        let out = run(&[quiet]);
+        assert!(
+            out.stderr.is_empty(),
+            "{quiet}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
