@@ -1,5 +1,5 @@
 //! `-K/--kill`: connections to two listeners, the ones towards one of them closed; the others
-//! and both listeners survive, the closed clients see ECONNABORTED. Without CAP_NET_ADMIN
+//! and both listeners survive, the closed clients see ECONNABORTED (and a closed UDP socket). Without CAP_NET_ADMIN
 //! nothing is closed and the exit status says so; without a filter -K is a usage error.
 //!
 //! As root the sockets live in a network namespace of the test thread's own (the binary
@@ -182,6 +182,27 @@ fn scenario() {
             .expect_err("a closed socket reads an error");
         assert_eq!(e.kind(), ErrorKind::ConnectionAborted, "{e}");
     }
+
+    // UDP too: the socket's owner sees ECONNABORTED on its next receive.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp bind");
+    udp.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let filter = format!("sport = :{}", udp.local_addr().expect("udp").port());
+    let out = rnetstat(&["-K", "-uan", &filter]);
+    let what = describe(&format!("rnetstat -K -uan {filter}"), &out);
+    assert_eq!(out.status.code(), Some(0), "{what}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("udp"))
+            .count(),
+        1,
+        "{what}"
+    );
+    let e = udp
+        .recv(&mut [0u8; 1])
+        .expect_err("a closed UDP socket reads an error");
+    assert_eq!(e.kind(), ErrorKind::ConnectionAborted, "{e}\n{what}");
 }
 
 #[test]
