@@ -1,6 +1,7 @@
 //! `-K/--kill`: connections to two listeners, the ones towards one of them closed; the others
-//! and both listeners survive, the closed clients see ECONNABORTED (and a closed UDP socket). Without CAP_NET_ADMIN
-//! nothing is closed and the exit status says so; without a filter -K is a usage error.
+//! and both listeners survive, the closed clients (and a closed UDP socket's owner) see
+//! ECONNABORTED. Without CAP_NET_ADMIN nothing is closed and the exit status says so; without a
+//! filter -K is a usage error.
 //!
 //! As root the sockets live in a network namespace of the test thread's own (the binary
 //! inherits it); the closing part needs root and is skipped with a message otherwise.
