@@ -59,6 +59,32 @@ impl CgroupPaths {
     }
 }
 
+/// The cgroup v2 id of `path` for a `cgroup PATH` filter: a directory on the cgroup2 file
+/// system named by its file system path, or else `path` relative to the cgroup2 mount (`/` is
+/// the root cgroup).
+pub fn id_of(proc_root: &Path, path: &str) -> Result<u64, String> {
+    let mount = std::fs::read(proc_root.join("self/mountinfo"))
+        .ok()
+        .and_then(|t| cgroup2_mount(&t))
+        .ok_or_else(|| "no cgroup2 file system is mounted here".to_string())?;
+    let rel = path.trim_start_matches('/');
+    // ss tries the path as given first, then under the mount; a path off the cgroup2 file
+    // system (such as `/` itself) is skipped rather than matched against nothing.
+    let candidates = [PathBuf::from(path), mount.join(rel)];
+    let root_dev = std::fs::metadata(&mount).map(|m| m.dev()).ok();
+    for c in &candidates {
+        if let Ok(m) = std::fs::metadata(c) {
+            if m.is_dir() && Some(m.dev()) == root_dev {
+                return Ok(m.ino());
+            }
+        }
+    }
+    Err(format!(
+        "no cgroup '{path}' under the cgroup2 mount {}",
+        crate::escape::escape(std::os::unix::ffi::OsStrExt::as_bytes(mount.as_os_str()))
+    ))
+}
+
 /// The mount point of the first cgroup2 filesystem in a mountinfo text.
 fn cgroup2_mount(mountinfo: &[u8]) -> Option<PathBuf> {
     let text = String::from_utf8_lossy(mountinfo);

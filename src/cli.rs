@@ -220,6 +220,11 @@ pub struct Args {
     #[arg(short = 's', long = "statistics")]
     pub statistics: bool,
 
+    /// Close the sockets the filter selects (SOCK_DESTROY, as ss -K) and print those closed;
+    /// needs CAP_NET_ADMIN and a filter or state selection
+    #[arg(short = 'K', long = "kill")]
+    pub kill: bool,
+
     /// Show totals by protocol and state, like ss -s
     #[arg(long = "summary")]
     pub summary: bool,

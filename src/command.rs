@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{normalize_args, Args};
-use crate::config::{Config, Mode, OutputMode, ShowMode};
+use crate::config::{Config, Mode, OutputMode};
 use crate::events::EventsError;
 use crate::listing::{self, ListError, Outcome};
 use crate::names::{Names, DEFAULT_LOOKUP_BUDGET};
@@ -85,6 +85,8 @@ enum RunErrorKind {
     Events(EventsError),
     Stats(StatsError),
     NetTable(crate::nettab::CollectError),
+    Kill(crate::kill::KillError),
+    Summary(crate::summary::SummaryError),
     Output(io::Error),
 }
 
@@ -114,6 +116,8 @@ impl fmt::Display for RunError {
             RunErrorKind::Events(e) => e.fmt(f),
             RunErrorKind::Stats(e) => e.fmt(f),
             RunErrorKind::NetTable(e) => e.fmt(f),
+            RunErrorKind::Kill(e) => e.fmt(f),
+            RunErrorKind::Summary(e) => e.fmt(f),
             RunErrorKind::Output(_) => f.write_str("cannot write output"),
         }
     }
@@ -126,6 +130,8 @@ impl std::error::Error for RunError {
             RunErrorKind::Events(e) => e.source(),
             RunErrorKind::Stats(e) => e.source(),
             RunErrorKind::NetTable(e) => e.source(),
+            RunErrorKind::Kill(e) => e.source(),
+            RunErrorKind::Summary(e) => e.source(),
             RunErrorKind::Output(e) => Some(e),
         }
     }
@@ -152,6 +158,21 @@ impl From<StatsError> for RunError {
 impl From<crate::nettab::CollectError> for RunError {
     fn from(e: crate::nettab::CollectError) -> RunError {
         RunError(RunErrorKind::NetTable(e))
+    }
+}
+
+impl From<listing::KillListError> for RunError {
+    fn from(e: listing::KillListError) -> RunError {
+        match e {
+            listing::KillListError::List(e) => RunError(RunErrorKind::List(e)),
+            listing::KillListError::Kill(e) => RunError(RunErrorKind::Kill(e)),
+        }
+    }
+}
+
+impl From<crate::summary::SummaryError> for RunError {
+    fn from(e: crate::summary::SummaryError) -> RunError {
+        RunError(RunErrorKind::Summary(e))
     }
 }
 
@@ -202,6 +223,9 @@ impl Command {
     pub fn run<W: Write>(&self, out: W, messages: Sink<'_>) -> Result<Status, RunError> {
         crate::signal::install();
         let cfg: &Config = &self.cfg;
+        for n in cfg.filter.notices() {
+            messages(Message::warning(n.as_str()));
+        }
         let mut names = Names::new(cfg.numeric, DEFAULT_LOOKUP_BUDGET);
         let mut out = out;
         let status = match cfg.mode {
@@ -228,22 +252,21 @@ impl Command {
                 Status::Complete
             }
             Mode::NetTable(table) => crate::nettab::run(cfg, table, &mut names, out, messages)?,
+            Mode::Kill => {
+                let (mut w, outcome, _closed) = listing::kill(cfg, &mut names, out)?;
+                w.flush()?;
+                let mut hinted = false;
+                report(cfg, &outcome, &mut hinted, messages)
+            }
             Mode::Summary => {
-                // Totals count every socket, listening or not.
-                let all = Config {
-                    show: ShowMode::All,
-                    programs: false,
-                    ..cfg.clone()
-                };
-                let snap = listing::snapshot(&all)?;
-                let summary = crate::summary::summarize(&snap.sockets);
+                let counters = crate::summary::load(&cfg.proc_root)?;
+                let summary = crate::summary::Summary::from_counters(&counters);
                 match cfg.output {
-                    OutputMode::Table => crate::summary::render_summary(&mut out, &summary)?,
-                    OutputMode::Json => crate::summary::render_summary_json(&mut out, &summary)?,
+                    OutputMode::Table => crate::summary::render(&mut out, &summary)?,
+                    OutputMode::Json => crate::summary::render_json(&mut out, &summary)?,
                 }
                 out.flush()?;
-                let mut hinted = false;
-                report(cfg, &snap.outcome, &mut hinted, messages)
+                Status::Complete
             }
         };
         if names.lookups_timed_out {

@@ -51,6 +51,8 @@ pub enum Mode {
     Summary,
     /// netstat's other tables: -r, -i, -g, and the -M / -Z messages.
     NetTable(crate::nettab::Table),
+    /// ss -K: close the selected sockets, print those closed.
+    Kill,
 }
 
 /// Which socket internals to fetch and show (each needs netlink; absent on the /proc source).
@@ -153,6 +155,7 @@ impl Config {
             (a.groups, "-g"),
             (a.masquerade, "-M"),
             (a.context, "-Z"),
+            (a.kill, "-K"),
         ];
         // -c repeats the listing and netstat's other tables; it is a mode of its own only
         // against --watch, --events, -s and --summary.
@@ -177,6 +180,8 @@ impl Config {
             Mode::Summary
         } else if let Some(t) = net_table {
             Mode::NetTable(t)
+        } else if a.kill {
+            Mode::Kill
         } else {
             Mode::List
         };
@@ -240,6 +245,14 @@ impl Config {
         } else {
             ShowMode::NonListening
         };
+        if a.kill && filter.is_empty() {
+            return Err(UsageError(
+                "-K closes every socket the filter selects, and with neither a filter nor a \
+                 state selection that is every socket: give one (e.g. 'dport = :80' or \
+                 'state established')"
+                    .into(),
+            ));
+        }
         Ok(Config {
             tables,
             show,

@@ -196,7 +196,7 @@ pub fn run<W: io::Write>(
             if msg.kind != parse::SOCK_DIAG_BY_FAMILY {
                 continue;
             }
-            let Ok(mut sock_rec) = parse::inet(msg.payload, proto, false) else {
+            let Ok(mut sock_rec) = parse::inet(msg.payload, proto, false, false) else {
                 continue;
             };
             let Some(info) = sock_rec.inet() else {

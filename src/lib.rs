@@ -13,6 +13,7 @@ pub mod demo;
 pub mod escape;
 pub mod events;
 pub mod filter;
+pub mod kill;
 pub mod listing;
 pub mod model;
 pub mod names;

@@ -143,6 +143,7 @@ fn query_for(cfg: &Config, table: Table) -> Query {
             _ => None,
         },
         internals: cfg.internals.any(),
+        labels: cfg.filter.needs_labels(),
     }
 }
 
@@ -216,6 +217,70 @@ pub fn list<W: io::Write>(
     let outcome = walk(cfg, &mut sources, owners.as_ref(), &mut printer)?;
     let out = printer.finish().map_err(ListError::Output)?;
     Ok((out, outcome))
+}
+
+/// `-K`: closes every socket `cfg` selects and prints those it closed in the usual layout.
+/// Returns the writer, what happened, and how many sockets were closed. Nothing is listed, let
+/// alone closed, when closing cannot work here (see [`crate::kill::Killer::open`]).
+pub fn kill<W: io::Write>(
+    cfg: &Config,
+    names: &mut Names,
+    out: W,
+) -> Result<(W, Outcome, usize), KillListError> {
+    let killer = crate::kill::Killer::open().map_err(KillListError::Kill)?;
+    let (mut sources, owners) = prepare(cfg).map_err(KillListError::List)?;
+    let ctx = Context {
+        owners: if cfg.programs { owners.as_ref() } else { None },
+        cgroups: None,
+    };
+    let mut printer = Printer::new(cfg.output, out, RenderOptions::from_config(cfg), names, ctx);
+    printer
+        .begin()
+        .map_err(|e| KillListError::List(ListError::Output(e)))?;
+    let mut closing = crate::kill::Closing {
+        killer,
+        inner: &mut printer,
+        closed: 0,
+        error: None,
+    };
+    let walked = walk(cfg, &mut sources, owners.as_ref(), &mut closing);
+    let (closed, error) = (closing.closed, closing.error.take());
+    // What was closed is shown even when closing stopped part way.
+    let out = printer
+        .finish()
+        .map_err(|e| KillListError::List(ListError::Output(e)))?;
+    if let Some(e) = error {
+        return Err(KillListError::Kill(e));
+    }
+    let outcome = walked.map_err(KillListError::List)?;
+    Ok((out, outcome, closed))
+}
+
+/// Why `-K` stopped.
+#[derive(Debug)]
+pub enum KillListError {
+    /// Listing failed.
+    List(ListError),
+    /// Closing was refused or failed.
+    Kill(crate::kill::KillError),
+}
+
+impl std::fmt::Display for KillListError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KillListError::List(e) => e.fmt(f),
+            KillListError::Kill(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for KillListError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            KillListError::List(e) => e.source(),
+            KillListError::Kill(e) => e.source(),
+        }
+    }
 }
 
 /// Every selected socket, collected: for callers that want data rather than output.

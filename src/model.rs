@@ -346,6 +346,17 @@ pub struct InetInfo {
     pub remote: Endpoint,
     /// Pending timer; `None` when the source did not report one.
     pub timer: Option<Timer>,
+    /// Index of the interface the socket is bound to (`SO_BINDTODEVICE`); 0 when unbound or
+    /// when the source cannot tell (/proc/net).
+    pub bound_if: u32,
+    /// The socket's mark (`SO_MARK`), read only when a filter tests it and the kernel sends it
+    /// (CAP_NET_ADMIN); `None` otherwise.
+    pub mark: Option<u32>,
+    /// The socket's cgroup v2 id, read only when a filter tests it; `None` otherwise.
+    pub cgroup_id: Option<u64>,
+    /// The kernel already ran the filter's bytecode on this socket (a netlink dump that carried
+    /// it), so only ss's user-space pass is left to apply.
+    pub kernel_filtered: bool,
     /// tcp_info, memory and the other sock_diag extensions, when asked for (`--info`,
     /// `--memory`, `--extended`) and served by netlink; `None` otherwise. Their decoded form
     /// lives with their decoder.

@@ -6,9 +6,15 @@
 //! The program is built so the kernel's audit (`inet_diag_bc_audit`) accepts it: every op's
 //! `yes` falls through to the next op, every `no` jumps forward to an op boundary, the end
 //! (accept) or four bytes past the end (reject). Conditions mean exactly what
-//! the evaluator (`Filter::matches`) computes, which tests/filter_bytecode.rs checks on real sockets:
-//! equality uses `S_COND`/`D_COND` host conditions (not the newer `S_EQ`), `>`/`<` are the
-//! negations of `<=`/`>=`, and a zero-length prefix is "any address", as in the kernel.
+//! the evaluator's kernel pass (`eval::Judge::Kernel`) computes, and what ss 6.1's
+//! `ssfilter_bytecompile` sends: equality uses `S_COND`/`D_COND` host conditions (not the newer
+//! `S_EQ`), `>`/`<` are the negations of `<=`/`>=`, a prefix keeps its family even at length 0
+//! (so `::/0` is "any IPv6 socket"), `*` in a port comparison is port 65535.
+//!
+//! `dev` has a kernel op (`DEV_COND`) but ss 6.1 sends no program at all for an expression with
+//! `dev`, leaving it to user space, which judges addresses differently. The program is still sent
+//! when that difference cannot show (no address prefix, `*` comparison, `autobound` or `fwmark`
+//! in the expression), and withheld otherwise.
 
 use std::net::IpAddr;
 
@@ -20,8 +26,12 @@ const S_GE: u8 = 2;
 const S_LE: u8 = 3;
 const D_GE: u8 = 4;
 const D_LE: u8 = 5;
+const AUTO: u8 = 6;
 const S_COND: u8 = 7;
 const D_COND: u8 = 8;
+const DEV_COND: u8 = 9;
+const MARK_COND: u8 = 10;
+const CGROUP_COND: u8 = 13;
 
 const AF_UNSPEC: u8 = 0;
 const AF_INET: u8 = 2;
@@ -136,6 +146,23 @@ impl Prog {
                     CmpOp::Lt => self.negated(f, |p, t| p.emit(ge, port_op(n), t)),
                 }
             }
+            // ss stores port -1 in the op's 16-bit field: 65535.
+            Cond::PortStar(side, op) => {
+                let (ge, le) = match side {
+                    Side::Local => (S_GE, S_LE),
+                    Side::Remote => (D_GE, D_LE),
+                };
+                let code = if *op == CmpOp::Ge { ge } else { le };
+                self.emit(code, port_op(u16::MAX), f);
+            }
+            Cond::Dev(index) => self.emit(DEV_COND, index.to_ne_bytes().to_vec(), f),
+            Cond::Mark { value, mask } => {
+                let mut v = value.to_ne_bytes().to_vec();
+                v.extend_from_slice(&mask.to_ne_bytes());
+                self.emit(MARK_COND, v, f);
+            }
+            Cond::Cgroup(id) => self.emit(CGROUP_COND, id.to_ne_bytes().to_vec(), f),
+            Cond::Autobound { .. } => self.emit(AUTO, Vec::new(), f),
         }
     }
 
@@ -181,7 +208,6 @@ fn host_code(side: Side) -> u8 {
 fn host_cond(hc: &HostCond, port: Option<u16>) -> Vec<u8> {
     let (family, len, addr): (u8, u8, Vec<u8>) = match hc.prefix {
         None => (AF_UNSPEC, 0, Vec::new()),
-        Some(p) if p.len == 0 => (AF_UNSPEC, 0, Vec::new()),
         Some(p) => match p.addr {
             IpAddr::V4(a) => (AF_INET, p.len, a.octets().to_vec()),
             IpAddr::V6(a) => (AF_INET6, p.len, a.octets().to_vec()),
@@ -202,8 +228,19 @@ fn port_op(port: u16) -> Vec<u8> {
 }
 
 /// Compiles `e` for sockets of `proto` (named ports resolve per protocol). `None` when the
-/// program would be too long for the op format (then filter in user space only).
+/// program would be too long for the op format, or when the expression has `dev` and the
+/// kernel's reading of it could differ from ss's user-space one (then filter in user space only).
 pub fn compile(e: &Expr, proto: InetProto) -> Option<Vec<u8>> {
+    if !super::eval::kernel_pass_applies(e)
+        && super::eval::any_cond(e, &|c| {
+            matches!(
+                c,
+                Cond::PortStar(..) | Cond::Autobound { .. } | Cond::Mark { .. }
+            ) || matches!(c, Cond::Host(_, h) if h.prefix.is_some())
+        })
+    {
+        return None;
+    }
     let mut p = Prog::default();
     p.gen(e, proto, Target::Reject);
     p.assemble()

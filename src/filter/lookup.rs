@@ -35,6 +35,19 @@ pub trait Lookup {
     fn service(&self, name: &str) -> ServicePorts;
     /// The uid of user `name`.
     fn user(&self, name: &str) -> Option<u32>;
+    /// The index of network interface `name` (`dev NAME`). None by default.
+    fn interface(&self, _name: &str) -> Option<u32> {
+        None
+    }
+    /// The cgroup v2 id of `path` (`cgroup PATH`), or why there is none.
+    fn cgroup_id(&self, path: &str) -> Result<u64, String> {
+        Err(format!("cgroup '{path}' cannot be looked up here"))
+    }
+    /// The kernel's ephemeral port range (`autobound`), as ss reads it from
+    /// /proc/sys/net/ipv4/ip_local_port_range; ss's own default, 1024-4999, when unknown.
+    fn ephemeral_ports(&self) -> (u16, u16) {
+        (1024, 4999)
+    }
 }
 
 /// Resolves nothing: every name is unknown.
@@ -86,6 +99,25 @@ impl Lookup for SystemTables {
     }
     fn user(&self, name: &str) -> Option<u32> {
         self.users.get(name).copied()
+    }
+    /// Asks the kernel (`if_nametoindex`), in the calling thread's network namespace.
+    fn interface(&self, name: &str) -> Option<u32> {
+        let c = std::ffi::CString::new(name).ok()?;
+        // SAFETY: `c` is a valid NUL-terminated string for the duration of the call.
+        let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
+        (i != 0).then_some(i)
+    }
+    fn cgroup_id(&self, path: &str) -> Result<u64, String> {
+        crate::cgroup::id_of(std::path::Path::new("/proc"), path)
+    }
+    fn ephemeral_ports(&self) -> (u16, u16) {
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|t| {
+                let mut it = t.split_whitespace().map(|w| w.parse::<u16>().ok());
+                Some((it.next()??, it.next()??))
+            })
+            .unwrap_or((1024, 4999))
     }
 }
 

@@ -7,22 +7,29 @@
 //! through a [`Lookup`] the caller provides (see [`SystemTables`] for one built from the text of
 //! /etc/services and /etc/passwd), so the same filter gives the same answers on both sources.
 //!
-//! Semantics follow ss(8), with these decisions where ss is silent or odd:
-//! - `not` binds tighter than `and`, which binds tighter than `or`; adjacent terms are joined by
-//!   an implicit `and`. (ss's yacc grammar actually groups `a or b and c` left to right.)
-//! - Address and port tests are inet-only: on a unix socket every `src`/`dst`/`sport`/`dport`
-//!   test is false, including `!=`, `>`, `<` forms (they mean "has such a port, and it
-//!   differs"). Only an explicit `not` turns that into true. ss instead compares ports against
-//!   the unix socket's inode numbers, which matches nothing meaningful.
+//! Semantics are ss's (iproute2 misc/ssfilter.y and misc/ss.c), measured against the real ss by
+//! tests/filter_vs_ss.rs:
+//! - `and` and `or` have equal precedence and group left to right, adjacent terms joined by an
+//!   implicit `and`: `a or b and c` is `(a or b) and c`. `not` binds to the next term. When an
+//!   expression mixes the two without parentheses, [`Filter::notices`] says how it was read.
+//! - ss applies every condition twice: once as INET_DIAG bytecode in the kernel, once in user
+//!   space (`run_ssfilter`), and keeps a socket only when both say yes. The two differ on the
+//!   address family: the kernel's host test requires the socket's family to be the prefix's
+//!   (so `::/0` is every IPv6 socket and no IPv4 one, `0.0.0.0/0` every IPv4 socket and the
+//!   v4-mapped IPv6 ones), user space compares raw address bytes. [`Filter::matches`] computes
+//!   both, the same way, so the /proc fallback selects what the netlink path selects.
+//!   An expression with `dev` is not compiled by ss 6.1 and is judged in user space alone;
+//!   here too.
+//! - Address and port tests are inet-only: on a unix socket every condition is false,
+//!   including `!=`, `>`, `<` forms. Only an explicit `not` turns that into true. ss instead
+//!   compares ports against the unix socket's inode numbers, which matches nothing meaningful.
 //! - A named port resolves per protocol: `sport = :domain` means 53 for TCP and 53 for UDP, and a
 //!   name that /etc/services lists for only one protocol applies to every protocol (as ss does).
 //! - Host names are not resolved (no DNS lookups in a filter); addresses are numeric.
-//! - An IPv4 prefix also matches v4-mapped IPv6 addresses (`::ffff:a.b.c.d`), as in ss, and a
-//!   zero-length prefix (`0.0.0.0/0`, `::/0`) matches every address of either family.
 //!
-//! [`Filter::inet_bytecode`] compiles the expression to INET_DIAG bytecode with the same
-//! meaning, for the kernel to apply on netlink dumps; [`Filter::matches`] stays the reference
-//! (and the only filter on the /proc fallback).
+//! [`Filter::inet_bytecode`] compiles the expression to INET_DIAG bytecode with ss's meaning, for
+//! the kernel to apply on netlink dumps; [`Filter::matches`] stays the reference (and the only
+//! filter on the /proc fallback).
 
 pub mod bytecode;
 mod eval;
@@ -49,6 +56,8 @@ pub struct Filter {
     programs: Vec<Vec<u8>>,
     /// `--uid`: the socket's uid is one of these.
     uids: Vec<u32>,
+    /// What the parser wants the user told (how `and`/`or` were grouped).
+    notices: Vec<String>,
 }
 
 /// An address/port expression.
@@ -76,6 +85,20 @@ pub enum Cond {
     Host(Side, HostCond),
     /// `sport OP PORT` / `dport OP PORT`.
     Port(Side, CmpOp, PortSpec),
+    /// `sport >= *` (`Ge`) or `sport <= *` (`Le`): ss accepts these and means by them port -1,
+    /// which user space compares as -1 and the kernel as 65535 (`>` and `<` are their
+    /// negations). Kept so such filters select what ss selects.
+    PortStar(Side, CmpOp),
+    /// `dev NAME|INDEX`: the socket is bound to this interface (`SO_BINDTODEVICE`).
+    Dev(u32),
+    /// `fwmark = VALUE[/MASK]`: `mark & mask == value`.
+    Mark { value: u32, mask: u32 },
+    /// `cgroup PATH`: the socket's cgroup v2 id.
+    Cgroup(u64),
+    /// `autobound`: the local port was picked by the kernel. The kernel tests that no port was
+    /// bound explicitly; user space (as ss) that the port lies in `ip_local_port_range`, read
+    /// when the filter was parsed.
+    Autobound { low: u16, high: u16 },
 }
 
 /// `10.0.0.0/8`, `127.0.0.1:8080`, `[::1]`, `*:22`, `:22`.
@@ -120,11 +143,26 @@ impl Filter {
     /// Each word may hold several tokens separated by blanks (`'sport = :22'` works as one
     /// argument). An empty slice gives the empty filter, which matches everything.
     pub fn parse<S: AsRef<str>>(words: &[S], lookup: &dyn Lookup) -> Result<Filter, FilterError> {
-        let (states, expr) = parse::parse(words, lookup)?;
+        let parsed = parse::parse(words, lookup)?;
         Ok(Filter {
-            states,
-            expr,
+            states: parsed.states,
+            expr: parsed.expr,
+            notices: parsed.notices,
             ..Filter::default()
+        })
+    }
+
+    /// Lines the user should see on stderr about how the filter was read (at most one today:
+    /// how an expression mixing `and` and `or` without parentheses was grouped).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// Whether the expression tests a socket's mark or cgroup id, which the source must then
+    /// read from the netlink attributes.
+    pub fn needs_labels(&self) -> bool {
+        self.expr.as_ref().is_some_and(|e| {
+            eval::any_cond(e, &|c| matches!(c, Cond::Mark { .. } | Cond::Cgroup(_)))
         })
     }
 
@@ -257,3 +295,6 @@ pub fn parse_uid(text: &str, lookup: &dyn Lookup) -> Result<u32, String> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod ss_tests;

@@ -169,9 +169,16 @@ struct Parser<'a> {
     /// Conditions so far (bounded by [`MAX_CONDITIONS`]).
     conditions: usize,
     lookup: &'a dyn Lookup,
+    /// Notices for the user, in the order found.
+    notices: Vec<String>,
 }
 
-type Parsed = (Option<u32>, Option<Expr>);
+/// What the parser produces: the state mask, the expression, and notices for the user.
+pub(super) struct Parsed {
+    pub states: Option<u32>,
+    pub expr: Option<Expr>,
+    pub notices: Vec<String>,
+}
 
 /// Parses the whole filter.
 pub(super) fn parse<S: AsRef<str>>(
@@ -187,17 +194,26 @@ pub(super) fn parse<S: AsRef<str>>(
         nesting: 0,
         conditions: 0,
         lookup,
+        notices: Vec::new(),
     };
     let states = p.states()?;
     if p.at_end() {
-        return Ok((states, None));
+        return Ok(Parsed {
+            states,
+            expr: None,
+            notices: p.notices,
+        });
     }
-    let e = p.or()?;
+    let e = p.list()?;
     if !p.at_end() {
-        // `or()` stops only at the end or at a ')' it cannot close.
+        // `list()` stops only at the end or at a ')' it cannot close.
         return Err(p.err_here("unexpected ')' without a matching '('"));
     }
-    Ok((states, Some(e)))
+    Ok(Parsed {
+        states,
+        expr: Some(e),
+        notices: p.notices,
+    })
 }
 
 fn is_or(t: &str) -> bool {
@@ -257,6 +273,8 @@ pub(super) fn state_bits(name: &str) -> Option<u32> {
         _ => return None,
     })
 }
+
+const CONDITIONS: &str = "src, dst, sport, dport, dev, fwmark, cgroup, autobound";
 
 const STATE_NAMES: &str = "established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait, \
 closed, close-wait, last-ack, listening, closing, or a group: all, connected, synchronized, \
@@ -324,29 +342,67 @@ impl Parser<'_> {
         Ok(mask)
     }
 
-    fn or(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.and()?;
-        while self.peek().is_some_and(is_or) {
-            self.pos += 1;
-            let right = self.and()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+    /// A list of terms joined by `and`, `or` or nothing (an implicit `and`), grouped left to
+    /// right with equal precedence, as ss's grammar (`exprlist`) does. A list that mixes `and`
+    /// and `or` gets a notice saying how it was grouped.
+    fn list(&mut self) -> Result<Expr, FilterError> {
+        let first_tok = self.pos;
+        let mut left = self.unary()?;
+        let first_end = self.pos - 1;
+        // (operator as written, first token, last token) of each further term.
+        let mut terms: Vec<(Option<String>, usize, usize)> = Vec::new();
+        loop {
+            let (is_or_op, written) = match self.peek() {
+                Some(t) if is_and(t) => (false, Some(t.to_string())),
+                Some(t) if is_or(t) => (true, Some(t.to_string())),
+                // Adjacent terms: an implicit `and`.
+                Some(t) if t != ")" => (false, None),
+                _ => break,
+            };
+            if written.is_some() {
+                self.pos += 1;
+            }
+            let start = self.pos;
+            let right = self.unary()?;
+            terms.push((written, start, self.pos - 1));
+            left = if is_or_op {
+                Expr::Or(Box::new(left), Box::new(right))
+            } else {
+                Expr::And(Box::new(left), Box::new(right))
+            };
+        }
+        let ors = terms
+            .iter()
+            .filter(|t| t.0.as_deref().is_some_and(is_or))
+            .count();
+        if ors > 0 && ors < terms.len() && self.notices.is_empty() {
+            let mut grouped = self.span(first_tok, first_end);
+            for (i, (op, start, end)) in terms.iter().enumerate() {
+                if i > 0 {
+                    grouped = format!("({grouped})");
+                }
+                let op = op.as_deref().unwrap_or("and");
+                grouped = format!("{grouped} {op} {}", self.span(*start, *end));
+            }
+            self.notices.push(format!(
+                "note: 'and' and 'or' have equal precedence and group left to right, as in ss: \
+                 the filter reads as {grouped} (add parentheses to group it otherwise)"
+            ));
         }
         Ok(left)
     }
 
-    fn and(&mut self) -> Result<Expr, FilterError> {
-        let mut left = self.unary()?;
-        loop {
-            match self.peek() {
-                Some(t) if is_and(t) => self.pos += 1,
-                // Adjacent terms: an implicit `and`.
-                Some(t) if t != ")" && !is_or(t) => {}
-                _ => break,
-            }
-            let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
-        }
-        Ok(left)
+    /// The input text from token `a` through token `b`.
+    fn span(&self, a: usize, b: usize) -> String {
+        let (Some(first), Some(last)) = (self.toks.get(a), self.toks.get(b.max(a))) else {
+            return String::new();
+        };
+        let end = last.col + last.text.chars().count();
+        self.input
+            .chars()
+            .skip(first.col)
+            .take(end.saturating_sub(first.col))
+            .collect()
     }
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
@@ -400,7 +456,7 @@ impl Parser<'_> {
                     return Err(self.err_here("empty parentheses: expected a condition"));
                 }
                 self.depth += 1;
-                let e = self.or()?;
+                let e = self.list()?;
                 self.depth -= 1;
                 self.nesting -= 1;
                 if self.peek() != Some(")") {
@@ -471,27 +527,66 @@ impl Parser<'_> {
                             },
                         )))))
                     }
-                    (_, None) => {
-                        return Err(self.err_at(
-                            self.pos - 1,
-                            "'*' (any port) works only with = or !=".into(),
-                        ))
+                    // ss's grammar: `>` is not `<=`, `<` is not `>=`.
+                    (CmpOp::Gt, None) => {
+                        return Ok(Expr::Not(Box::new(Expr::Cond(Cond::PortStar(
+                            side,
+                            CmpOp::Le,
+                        )))))
                     }
+                    (CmpOp::Lt, None) => {
+                        return Ok(Expr::Not(Box::new(Expr::Cond(Cond::PortStar(
+                            side,
+                            CmpOp::Ge,
+                        )))))
+                    }
+                    (op, None) => Cond::PortStar(side, op),
                     (op, Some(p)) => Cond::Port(side, op, p),
                 }))
+            }
+            "dev" | "fwmark" | "cgroup" => {
+                self.count_condition()?;
+                self.pos += 1;
+                let negate = match self.peek().and_then(cmp_op) {
+                    Some(CmpOp::Eq) => {
+                        self.pos += 1;
+                        false
+                    }
+                    Some(CmpOp::Ne) => {
+                        self.pos += 1;
+                        true
+                    }
+                    Some(_) => {
+                        return Err(self.err_here(&format!("'{t}' takes only = or !=")));
+                    }
+                    None => false,
+                };
+                let c = self.operand(&t, |p, s| match t.as_str() {
+                    "dev" => p.dev(s),
+                    "fwmark" => mark(s),
+                    _ => p.cgroup(s),
+                })?;
+                let c = Expr::Cond(c);
+                Ok(if negate { Expr::Not(Box::new(c)) } else { c })
+            }
+            "autobound" => {
+                self.count_condition()?;
+                self.pos += 1;
+                let (low, high) = self.lookup.ephemeral_ports();
+                Ok(Expr::Cond(Cond::Autobound { low, high }))
             }
             w if is_state_word(w) => Err(self.err_here(&format!(
                 "'{w}' must come before the address and port expression"
             ))),
             w if cmp_op(w).is_some() => Err(self.err_here(&format!(
-                "'{w}' needs sport, dport, src or dst in front of it"
+                "'{w}' needs a condition word ({CONDITIONS}) in front of it"
             ))),
             w if state_bits(w).is_some() => Err(self.err_here(&format!(
-                "expected a condition (src, dst, sport, dport), 'not' or '(' but found '{w}' \
+                "expected a condition ({CONDITIONS}), 'not' or '(' but found '{w}' \
                  (write 'state {w}' to select a state)"
             ))),
             w => Err(self.err_here(&format!(
-                "expected a condition (src, dst, sport, dport), 'not' or '(' but found '{w}'"
+                "expected a condition ({CONDITIONS}), 'not' or '(' but found '{w}'"
             ))),
         }
     }
@@ -502,10 +597,12 @@ impl Parser<'_> {
         kw: &str,
         f: impl FnOnce(&Self, &str) -> Result<T, String>,
     ) -> Result<T, FilterError> {
-        let what = if kw.ends_with("port") {
-            "a port"
-        } else {
-            "an address"
+        let what = match kw {
+            "sport" | "dport" => "a port",
+            "dev" => "an interface name or index",
+            "fwmark" => "a mark",
+            "cgroup" => "a cgroup path",
+            _ => "an address",
         };
         let Some(text) = self.peek().map(str::to_owned) else {
             let prev = self.pos.checked_sub(1).and_then(|i| self.toks.get(i));
@@ -524,7 +621,8 @@ impl Parser<'_> {
     fn port_operand(&self, text: &str) -> Result<Option<PortSpec>, String> {
         let p = text.strip_prefix(':').unwrap_or(text);
         if p.is_empty() {
-            return Err("expected a port after ':'".into());
+            // ss: no port after the colon is any port.
+            return Ok(None);
         }
         if p.contains(':') || p.starts_with('[') {
             return Err(format!(
@@ -534,19 +632,22 @@ impl Parser<'_> {
         self.port(p)
     }
 
-    /// A port without its colon. `None` means `*`.
+    /// A port without its colon. `None` means `*`. Numbers are read as C's `strtol` with base 0
+    /// reads them (ss's `get_integer`): `0x16` and `026` are both 22.
     fn port(&self, p: &str) -> Result<Option<PortSpec>, String> {
-        if p == "*" {
+        if p.starts_with('*') {
             return Ok(None);
         }
         if p.is_empty() {
             return Err("expected a port after ':'".into());
         }
-        if p.bytes().all(|b| b.is_ascii_digit()) {
-            return p
-                .parse::<u16>()
-                .map(|n| Some(PortSpec::Number(n)))
-                .map_err(|_| format!("port {p} is out of range (0-65535)"));
+        if p.as_bytes()[0].is_ascii_digit() {
+            return match c_number(p) {
+                Some(n) => u16::try_from(n)
+                    .map(|n| Some(PortSpec::Number(n)))
+                    .map_err(|_| format!("port {p} is out of range (0-65535)")),
+                None => Err(format!("'{p}' is not a port number")),
+            };
         }
         let ports = self.lookup.service(p);
         if ports.is_empty() {
@@ -561,8 +662,31 @@ impl Parser<'_> {
         }))
     }
 
-    /// A host operand: `*`, `:22`, `*:22`, `10.0.0.0/8`, `127.0.0.1:8080`, `[::1]`, `[::1]:22`,
-    /// `::1`, `fe80::/10`.
+    /// `dev NAME|INDEX`: an interface of this network namespace, or a number (as ss).
+    fn dev(&self, text: &str) -> Result<Cond, String> {
+        if let Some(i) = self.lookup.interface(text) {
+            return Ok(Cond::Dev(i));
+        }
+        match c_number(text).map(u32::try_from) {
+            Some(Ok(i)) => Ok(Cond::Dev(i)),
+            _ => Err(format!(
+                "no interface is called '{text}', and it is not an index"
+            )),
+        }
+    }
+
+    /// `cgroup PATH`: a cgroup v2 directory, relative to the cgroup2 mount (a leading `/`
+    /// is that mount's root) or a path to it on the file system.
+    fn cgroup(&self, text: &str) -> Result<Cond, String> {
+        self.lookup.cgroup_id(text).map(Cond::Cgroup)
+    }
+
+    /// A host operand as ss's `parse_hostcond` reads it: `*`, `:22`, `*:22`, `10.0.0.0/8`,
+    /// `127.0.0.1:8080`, `10.0.0.0/8:22`, `[::1]`, `[::1]:22`, `[::1/128]`, `::1/128`,
+    /// `::ffff:127.0.0.1/104`, `any`, `default`. The port is what follows the last `:` (after a
+    /// `/` if there is one), so `1::2:80` is address `1::2` with port 80, as in ss. Where ss
+    /// gives up, two readings are added: a whole IPv6 address without brackets (`::1`, `fe80::1`)
+    /// and a prefix length after the brackets (`[::1]/128`).
     fn host_cond(&self, text: &str) -> Result<HostCond, String> {
         if text.starts_with('/') || text.starts_with('@') || text.starts_with("unix:") {
             return Err(
@@ -571,90 +695,165 @@ impl Parser<'_> {
                     .into(),
             );
         }
-        if text == "*" {
-            return Ok(HostCond {
-                prefix: None,
-                port: None,
-            });
+        for family in ["inet:", "inet6:", "link:", "netlink:", "vsock:"] {
+            if text.starts_with(family) {
+                return Err(format!(
+                    "the '{family}' family prefix is not supported; write the address alone"
+                ));
+            }
         }
-        if let Some(rest) = text.strip_prefix('[') {
+        match self.host_parts(text) {
+            Ok(hc) => Ok(hc),
+            Err(e) => {
+                // ss took the last ':' for a port and the rest is no address (`::1`,
+                // `fe80::1`, `::ffff:10.0.0.1`): read the whole operand as an IPv6 address.
+                if text.contains(':') && !text.starts_with('[') && !text.starts_with('*') {
+                    if let Ok(Some(p)) = parse_prefix(text) {
+                        if p.addr.is_ipv6() {
+                            return Ok(HostCond {
+                                prefix: Some(p),
+                                port: None,
+                            });
+                        }
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn host_parts(&self, text: &str) -> Result<HostCond, String> {
+        let (addr, port): (String, &str) = if let Some(rest) = text.strip_prefix('[') {
             let Some((inner, after)) = rest.split_once(']') else {
                 return Err(format!("'{text}' has no closing ']'"));
             };
-            let prefix = parse_prefix(inner)?;
-            let port = match after {
-                "" => None,
-                a => match a.strip_prefix(':') {
-                    Some(p) => self.port(p)?,
-                    None => return Err(format!("expected ':PORT' after ']' in '{text}'")),
-                },
-            };
-            return Ok(HostCond {
-                prefix: Some(prefix),
-                port,
-            });
-        }
-        // Before the `:PORT` form, so that `::1` and `::/0` stay addresses.
-        if let Ok(prefix) = parse_prefix(text) {
-            return Ok(HostCond {
-                prefix: Some(prefix),
-                port: None,
-            });
-        }
-        if let Some(p) = text.strip_prefix("*:").or_else(|| text.strip_prefix(':')) {
-            return Ok(HostCond {
-                prefix: None,
-                port: self.port(p)?,
-            });
-        }
-        if let Some((a, p)) = text.rsplit_once(':') {
-            if a.contains(':') {
-                return Err(format!(
-                    "cannot tell address from port in '{text}': write an IPv6 address with a \
-                     port as [ADDRESS]:PORT"
-                ));
+            if let Some(len) = after.strip_prefix('/') {
+                // `[::1]/128` (ss refuses it): the prefix length, then an optional `:PORT`.
+                let (len, port) = len.split_once(':').map_or((len, ""), |(l, p)| (l, p));
+                (format!("{inner}/{len}"), port)
+            } else if after.is_empty() || after.starts_with(':') {
+                (inner.to_string(), after)
+            } else {
+                return Err(format!("expected ':PORT' after ']' in '{text}'"));
             }
-            if a.parse::<IpAddr>().is_ok() || a.contains('/') {
-                let prefix = parse_prefix(a)?;
-                return Ok(HostCond {
-                    prefix: Some(prefix),
-                    port: self.port(p)?,
-                });
+        } else if let Some(rest) = text.strip_prefix('*') {
+            ("*".to_string(), rest)
+        } else {
+            let from = text.find('/').unwrap_or(0);
+            match text[from..].rfind(':') {
+                Some(i) => (text[..from + i].to_string(), &text[from + i..]),
+                None => (text.to_string(), ""),
             }
+        };
+        let port = port.strip_prefix(':').unwrap_or(port);
+        let port = if port.is_empty() {
+            None
+        } else {
+            self.port(port)?
+        };
+        if addr.is_empty() || addr.starts_with('*') {
+            return Ok(HostCond { prefix: None, port });
         }
-        if text.contains('/') {
-            return parse_prefix(text).map(|p| HostCond {
-                prefix: Some(p),
-                port: None,
-            });
-        }
-        Err(format!(
-            "expected an IP address or prefix (like 10.0.0.1, 10.0.0.0/8, [::1], \
-             127.0.0.1:80, *:80) but found '{text}'; host names are not resolved"
-        ))
+        Ok(HostCond {
+            prefix: parse_prefix(&addr)?,
+            port,
+        })
     }
 }
 
-/// `ADDR` or `ADDR/LEN`.
-fn parse_prefix(text: &str) -> Result<Prefix, String> {
+/// The value of a whole C integer literal as `strtoul(s, .., 0)` reads it: `0x` hex, a leading
+/// `0` octal, decimal otherwise. `None` when anything is left over or it overflows.
+fn c_number(s: &str) -> Option<u64> {
+    let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        (h, 16)
+    } else if s.len() > 1 && s.starts_with('0') {
+        (&s[1..], 8)
+    } else {
+        (s, 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// An IPv4 address as iproute2's `get_addr_ipv4` reads it: one to four parts separated by
+/// dots, each a C number up to 255; missing parts are 0 (`127.1` is 127.1.0.0).
+fn ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    for (o, p) in octets.iter_mut().zip(&parts) {
+        *o = u8::try_from(c_number(p)?).ok()?;
+    }
+    Some(std::net::Ipv4Addr::from(octets))
+}
+
+/// `ADDR` or `ADDR/LEN` as iproute2's `get_prefix_1` reads it. `any`, `all` and `default`
+/// are "any address of any family" (`None`; iproute2 6.1 gives `default` no family). LEN is a C number or a dotted
+/// netmask (`/255.0.0.0`).
+fn parse_prefix(text: &str) -> Result<Option<Prefix>, String> {
     let (a, len) = match text.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (text, None),
     };
-    let addr: IpAddr = a
-        .parse()
-        .map_err(|_| format!("'{a}' is not an IP address"))?;
+    if matches!(a, "any" | "all" | "default") {
+        if len.is_some() {
+            return Err(format!("'{a}' takes no prefix length"));
+        }
+        return Ok(None);
+    }
+    let addr: IpAddr = if a.contains(':') {
+        a.parse::<std::net::Ipv6Addr>().map(IpAddr::V6).ok()
+    } else {
+        ipv4(a).map(IpAddr::V4)
+    }
+    .ok_or_else(|| {
+        format!(
+            "expected an IP address or prefix (like 10.0.0.1, 10.0.0.0/8, [::1], \
+             127.0.0.1:80, *:80) but found '{a}'; host names are not resolved"
+        )
+    })?;
     let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
     let len = match len {
         None => max,
-        Some(l) => match l.parse::<u8>() {
-            Ok(n) if n <= max && !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => n,
-            _ => {
-                return Err(format!(
-                    "prefix length '{l}' must be a number from 0 to {max}"
-                ))
+        Some(l) => {
+            let n = c_number(l)
+                .or_else(|| netmask_len(l))
+                .filter(|&n| n <= u64::from(max));
+            match n.and_then(|n| u8::try_from(n).ok()) {
+                Some(n) => n,
+                None => {
+                    return Err(format!(
+                        "prefix length '{l}' must be a number from 0 to {max} or a netmask"
+                    ))
+                }
             }
-        },
+        }
     };
-    Ok(Prefix { addr, len })
+    Ok(Some(Prefix { addr, len }))
+}
+
+/// The prefix length of a dotted netmask such as 255.255.0.0; `None` when its bits are not
+/// contiguous.
+fn netmask_len(s: &str) -> Option<u64> {
+    let m = u32::from(ipv4(s)?);
+    let len = m.leading_ones();
+    (m.checked_shl(len).unwrap_or(0) == 0).then_some(u64::from(len))
+}
+
+/// `fwmark VALUE[/MASK]`: C numbers (`0x10/0xff`); without a mask every bit counts.
+fn mark(text: &str) -> Result<Cond, String> {
+    let num = |s: &str| {
+        c_number(s)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| format!("'{s}' is not a mark (a number up to 0xffffffff)"))
+    };
+    let (value, mask) = match text.split_once('/') {
+        Some((v, m)) => (num(v)?, num(m)?),
+        None => (num(text)?, u32::MAX),
+    };
+    Ok(Cond::Mark { value, mask })
 }

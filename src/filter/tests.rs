@@ -35,6 +35,10 @@ fn inet(proto: InetProto, state: State, local: &str, remote: &str) -> Socket {
         inode: 4242,
         detail: Detail::Inet(InetInfo {
             internals: None,
+            bound_if: 0,
+            mark: None,
+            cgroup_id: None,
+            kernel_filtered: false,
             proto,
             family: if local.is_ipv4() {
                 Family::V4
@@ -358,9 +362,12 @@ fn address_forms_parse_and_match() {
         ("src *:8080", true, true, true),
         ("src :8080", true, true, true),
         ("src *", true, true, true),
-        // a zero-length prefix is "any address", of either family (ss, kernel bytecode)
-        ("dst ::/0", true, true, true),
-        ("dst 0.0.0.0/0", true, true, true),
+        // a zero-length prefix keeps its family (the kernel's test, as ss sends it): `::/0` is
+        // every IPv6 socket, `0.0.0.0/0` every IPv4 one and the v4-mapped IPv6 ones
+        ("dst ::/0", false, true, true),
+        ("dst 0.0.0.0/0", true, false, true),
+        ("dst default", true, true, true),
+        ("dst any", true, true, true),
         ("dst *:443", true, true, true),
         ("dst *:*", true, true, true),
     ] {
@@ -409,12 +416,12 @@ fn not(a: Expr) -> Expr {
 }
 
 #[test]
-fn precedence_is_not_then_and_then_or() {
+fn and_and_or_group_left_to_right_like_ss() {
     use Side::{Local as L, Remote as R};
     let e = |s: &str| parse(s).expression().cloned().expect("expr");
     assert_eq!(
         e("sport = :1 or sport = :2 and dport = :3"),
-        or(c(L, 1), and(c(L, 2), c(R, 3)))
+        and(or(c(L, 1), c(L, 2)), c(R, 3))
     );
     assert_eq!(
         e("sport = :1 and sport = :2 or dport = :3"),
@@ -429,17 +436,21 @@ fn precedence_is_not_then_and_then_or() {
     // symbols
     assert_eq!(
         e("sport = :1 | sport = :2 & dport = :3"),
-        or(c(L, 1), and(c(L, 2), c(R, 3)))
+        and(or(c(L, 1), c(L, 2)), c(R, 3))
     );
     assert_eq!(
         e("sport = :1 || sport = :2 && dport = :3"),
+        and(or(c(L, 1), c(L, 2)), c(R, 3))
+    );
+    assert_eq!(
+        e("sport = :1 or ( sport = :2 and dport = :3 )"),
         or(c(L, 1), and(c(L, 2), c(R, 3)))
     );
-    // implicit and, binding like and
+    // implicit and, grouping like and
     assert_eq!(e("sport = :1 dport = :2"), and(c(L, 1), c(R, 2)));
     assert_eq!(
         e("sport = :1 or sport = :2 dport = :3"),
-        or(c(L, 1), and(c(L, 2), c(R, 3)))
+        and(or(c(L, 1), c(L, 2)), c(R, 3))
     );
     // left-associative chains
     assert_eq!(
@@ -503,7 +514,8 @@ fn boolean_evaluation() {
         ("not sport = :21", true),
         ("( sport = :21 or sport = :22 ) dport > :4000", true),
         ("sport = :21 or sport = :22 and dport = :1", false),
-        ("sport = :22 or sport = :21 and dport = :1", true),
+        ("sport = :22 or sport = :21 and dport = :1", false),
+        ("sport = :22 or ( sport = :21 and dport = :1 )", true),
     ] {
         assert_eq!(m(&parse(f), &s), want, "{f}");
     }
@@ -651,7 +663,6 @@ fn assert_err(input: &str, token: Option<usize>, text: &str, msg_part: &str) {
 #[test]
 fn errors_name_the_offending_token() {
     assert_err("sport = :abc", Some(2), ":abc", "expected a port after ':'");
-    assert_err("sport = :", Some(2), ":", "expected a port after ':'");
     assert_err("sport = :70000", Some(2), ":70000", "out of range");
     assert_err("sport =", None, "", "expected a port after '='");
     assert_err("dport", None, "", "expected a port after 'dport'");
@@ -673,7 +684,7 @@ fn errors_name_the_offending_token() {
     assert_err("src 10.0.0.0/33", Some(1), "10.0.0.0/33", "prefix length");
     assert_err("dst [::1", Some(1), "[::1", "no closing ']'");
     assert_err("dst [::1]x", Some(1), "[::1]x", "expected ':PORT'");
-    assert_err("dst fe80::1:22:", Some(1), "fe80::1:22:", "[ADDRESS]:PORT");
+    assert_err("dst fe80::1:ssh:", Some(1), "fe80::1:ssh:", "not resolved");
     assert_err(
         "src /run/x.sock",
         Some(1),
@@ -699,14 +710,13 @@ fn errors_name_the_offending_token() {
         "established",
         "write 'state established'",
     );
-    assert_err("= :22", Some(0), "=", "needs sport, dport, src or dst");
+    assert_err("= :22", Some(0), "=", "needs a condition word");
     assert_err(
         "sport = and",
         Some(2),
         "and",
         "expected a port after 'sport'",
     );
-    assert_err("sport > *", Some(2), "*", "only with = or !=");
     assert_err(
         "sport = 127.0.0.1:22",
         Some(2),

@@ -595,6 +595,10 @@ mod tests {
             inode,
             detail: Detail::Inet(InetInfo {
                 internals: internals.map(Box::new),
+                bound_if: 0,
+                mark: None,
+                cgroup_id: None,
+                kernel_filtered: false,
                 proto: InetProto::Tcp,
                 family: if local.is_ipv4() {
                     Family::V4

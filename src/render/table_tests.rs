@@ -40,6 +40,10 @@ fn inet(proto: InetProto, state: State, local: &str, remote: &str, inode: u64) -
         uid: Some(0),
         inode,
         detail: Detail::Inet(InetInfo {
+            bound_if: 0,
+            mark: None,
+            cgroup_id: None,
+            kernel_filtered: false,
             proto,
             family: if local.is_ipv4() {
                 Family::V4

@@ -70,6 +70,8 @@ pub struct Query {
     pub bytecode: Option<Vec<u8>>,
     /// Ask netlink for tcp_info, memory and the other extensions of inet sockets.
     pub internals: bool,
+    /// Read each inet socket's mark and cgroup id (a filter tests them).
+    pub labels: bool,
 }
 
 /// Lets each socket of one table dump through once. Neither source is a snapshot: the kernel
@@ -197,14 +199,20 @@ impl Sources {
             &mut counted(sink, &mut emitted, &mut once),
             prefetch,
         );
-        if let Err(SourceError::Unsupported {
-            errno: libc::EINVAL,
-            ..
-        }) = attempt
+        if let Err(
+            SourceError::Unsupported {
+                errno: libc::EINVAL,
+                ..
+            }
+            | SourceError::Denied {
+                errno: libc::EPERM, ..
+            },
+        ) = attempt
         {
             if query.bytecode.is_some() && emitted == 0 {
-                // The kernel refused the filter program, not the table: dump without it (the
-                // caller's own filter still applies).
+                // The kernel refused the filter program, not the table (EPERM: a mark test
+                // needs CAP_NET_ADMIN): dump without it (the caller's own filter still
+                // applies).
                 let plain = Query {
                     bytecode: None,
                     ..query.clone()
@@ -292,6 +300,10 @@ mod tests {
                 local: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
                 remote: std::net::SocketAddr::from(([127, 0, 0, 1], 80)),
                 timer: None,
+                bound_if: 0,
+                mark: None,
+                cgroup_id: None,
+                kernel_filtered: false,
             }),
         }
     }

@@ -465,7 +465,14 @@ impl Decoder<'_, '_> {
                 }
                 parse::SOCK_DIAG_BY_FAMILY => {
                     let rec = match table {
-                        Table::Inet(proto, _) => parse::inet(msg.payload, proto, internals),
+                        Table::Inet(proto, _) => {
+                            parse::inet(msg.payload, proto, internals, query.labels).map(|mut s| {
+                                if let crate::model::Detail::Inet(i) = &mut s.detail {
+                                    i.kernel_filtered = query.bytecode.is_some();
+                                }
+                                s
+                            })
+                        }
                         Table::Unix => parse::unix(msg.payload),
                     };
                     match rec {

@@ -141,8 +141,14 @@ fn ip(bytes: &[u8], family: Family) -> Option<IpAddr> {
 }
 
 /// Decodes the payload of one SOCK_DIAG_BY_FAMILY message for an inet table; with
-/// `internals`, also the extension attributes (tcp_info, skmeminfo, ...).
-pub fn inet(payload: &[u8], proto: InetProto, internals: bool) -> Result<Socket, DecodeError> {
+/// `internals`, also the extension attributes (tcp_info, skmeminfo, ...); with `labels`, the
+/// mark and cgroup id attributes a filter tests.
+pub fn inet(
+    payload: &[u8],
+    proto: InetProto,
+    internals: bool,
+    labels: bool,
+) -> Result<Socket, DecodeError> {
     if payload.len() < INET_DIAG_MSG_LEN {
         return err(format!(
             "inet_diag_msg is {} bytes, expected at least {INET_DIAG_MSG_LEN}",
@@ -168,6 +174,22 @@ pub fn inet(payload: &[u8], proto: InetProto, internals: bool) -> Result<Socket,
     let wqueue = field(60);
     let uid = field(64);
     let inode = u64::from(field(68));
+    let bound_if = field(40);
+    let (mut mark, mut cgroup_id) = (None, None);
+    if labels {
+        for (kind, value) in attributes(&payload[INET_DIAG_MSG_LEN..]) {
+            match kind {
+                super::tcpinfo::INET_DIAG_MARK => mark = u32_at(value, 0),
+                super::tcpinfo::INET_DIAG_CGROUP_ID => {
+                    cgroup_id = value
+                        .get(..8)
+                        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                        .map(u64::from_ne_bytes)
+                }
+                _ => {}
+            }
+        }
+    }
     let (retransmits, probes) = match timer_kind {
         TimerKind::On => (retrans, 0),
         TimerKind::Keepalive | TimerKind::Probe => (0, retrans),
@@ -202,6 +224,10 @@ pub fn inet(payload: &[u8], proto: InetProto, internals: bool) -> Result<Socket,
             local: SocketAddr::new(src, sport),
             remote: SocketAddr::new(dst, dport),
             timer: Some(timer),
+            bound_if,
+            mark,
+            cgroup_id,
+            kernel_filtered: false,
             internals: internals.then(|| {
                 Box::new(super::tcpinfo::extensions(attributes(
                     &payload[INET_DIAG_MSG_LEN..],
@@ -313,7 +339,7 @@ mod tests {
 
     #[test]
     fn inet_message_decodes_every_field() {
-        let s = inet(&inet_v4_established(), InetProto::Tcp, false).expect("decodes");
+        let s = inet(&inet_v4_established(), InetProto::Tcp, false, false).expect("decodes");
         assert_eq!(s.state, State::Established);
         assert_eq!(
             (s.recv_q, s.send_q, s.uid, s.inode),
@@ -333,7 +359,7 @@ mod tests {
     fn tcp_listener_send_q_is_zero_like_proc() {
         let mut m = inet_v4_established();
         m[1] = 10; // TCP_LISTEN; wqueue (9) is the backlog limit
-        let s = inet(&m, InetProto::Tcp, false).expect("decodes");
+        let s = inet(&m, InetProto::Tcp, false, false).expect("decodes");
         assert_eq!(s.send_q, Some(0));
     }
 
@@ -341,7 +367,7 @@ mod tests {
     fn short_inet_message_is_an_error() {
         let m = inet_v4_established();
         for n in [0, 1, 40, INET_DIAG_MSG_LEN - 1] {
-            assert!(inet(&m[..n], InetProto::Tcp, false).is_err());
+            assert!(inet(&m[..n], InetProto::Tcp, false, false).is_err());
         }
     }
 

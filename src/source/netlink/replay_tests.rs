@@ -32,6 +32,7 @@ fn held(table: Table, internals: bool, seq: u32, datagrams: Vec<Vec<u8>>) -> (Ne
         states: State::KNOWN_MASK,
         bytecode: None,
         internals,
+        labels: false,
     };
     let mut nl = Netlink::open(table).expect("a NETLINK_SOCK_DIAG socket");
     nl.ahead = Some(ReadAhead {

@@ -11,6 +11,7 @@ fn query(states: u32, internals: bool, bytecode: Option<Vec<u8>>) -> Query {
         states,
         bytecode,
         internals,
+        labels: false,
     }
 }
 

@@ -133,6 +133,10 @@ pub fn inet_line(
             local,
             remote,
             timer: Some(timer),
+            bound_if: 0,
+            mark: None,
+            cgroup_id: None,
+            kernel_filtered: false,
             internals: None,
         }),
     })
