@@ -62,7 +62,7 @@ pub(super) fn scan(proc_root: &Path) -> std::io::Result<Found> {
         // A real proc file system always shows at least this process: an empty one is not
         // "no owners" but no /proc (unmounted, or a stand-in directory).
         let procfs =
-            rustix::fs::fstatfs(&root).is_ok_and(|st| st.f_type as i64 == PROC_SUPER_MAGIC);
+            rustix::fs::fstatfs(&root).is_ok_and(|st| i64::from(st.f_type) == PROC_SUPER_MAGIC);
         found.gaps.no_processes = Some(procfs);
         return Ok(found);
     }
