@@ -61,6 +61,8 @@ pub(super) fn scan(proc_root: &Path) -> std::io::Result<Found> {
     if pids.is_empty() {
         // A real proc file system always shows at least this process: an empty one is not
         // "no owners" but no /proc (unmounted, or a stand-in directory).
+        // f_type's width differs by architecture.
+        #[allow(clippy::useless_conversion)]
         let procfs =
             rustix::fs::fstatfs(&root).is_ok_and(|st| i64::from(st.f_type) == PROC_SUPER_MAGIC);
         found.gaps.no_processes = Some(procfs);
