@@ -114,6 +114,24 @@ impl RunError {
     }
 }
 
+impl RunError {
+    /// Whether the run stopped because SIGINT/SIGTERM came while its output was blocked (a
+    /// reader that does not read; see [`crate::StopOnSignal`]): it ends as any stop does.
+    pub fn is_stopped(&self) -> bool {
+        let mut e: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(err) = e {
+            if err
+                .downcast_ref::<io::Error>()
+                .is_some_and(crate::signal::is_stop)
+            {
+                return true;
+            }
+            e = err.source();
+        }
+        false
+    }
+}
+
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Transparent over the step that failed: each of those says its own step.

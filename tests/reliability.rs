@@ -174,3 +174,85 @@ fn the_hidden_owners_hint_gives_the_real_reason() {
         _ => eprintln!("skipped the unprivileged half: setpriv cannot run here (needs root)"),
     }
 }
+
+/// A pipe whose reader never reads, shrunk to one page so the writer blocks quickly.
+fn small_pipe() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two descriptors we then own.
+    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    assert_eq!(rc, 0, "pipe2: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just created and are owned by nothing else.
+    let (r, w) = unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    };
+    // SAFETY: F_SETPIPE_SZ on a pipe we own; a failure only leaves the pipe bigger.
+    unsafe { libc::fcntl(fds[1], libc::F_SETPIPE_SZ, 4096) };
+    (r, w)
+}
+
+/// Bytes waiting in the pipe.
+fn queued(r: &std::os::fd::OwnedFd) -> i32 {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int.
+    unsafe { libc::ioctl(r.as_raw_fd(), libc::FIONREAD, &mut n) };
+    n
+}
+
+/// Regression: with stdout blocked (`rnetstat -c 0.1 -anp | sleep 20`) SIGINT and SIGTERM were
+/// ignored: the write was retried on EINTR forever and only SIGKILL ended it. Now the blocked
+/// write gives up once a stop is requested and the run ends with status 0, like any stop.
+#[test]
+fn a_stop_signal_ends_a_run_whose_output_is_blocked() {
+    for (sig, name) in [(libc::SIGINT, "SIGINT"), (libc::SIGTERM, "SIGTERM")] {
+        let (r, w) = small_pipe();
+        let child = Command::new(BIN)
+            .args(["-c", "0.1", "-anp"])
+            .stdout(Stdio::from(w))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let child = common::Reaped(child);
+        let pid = child.pid();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        // Wait until the writer is blocked in write(2): the kernel says so in wchan, or (where
+        // wchan is hidden) the pipe holds data that has stopped growing for half a second.
+        let (mut last, mut steady) = (0, 0);
+        loop {
+            let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+            let n = queued(&r);
+            steady = if n > 0 && n == last { steady + 1 } else { 0 };
+            last = n;
+            if wchan.contains("pipe_write") || steady >= 25 {
+                eprintln!("{name}: blocked ({wchan}, {n} bytes queued)");
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "{name}: the writer never blocked ({n} bytes queued, wchan {wchan})"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // SAFETY: kill on the pid of a child we spawned and have not reaped.
+        unsafe { libc::kill(pid as i32, sig) };
+        let mut child = child;
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(st) = child.0.try_wait().expect("wait") {
+                break Some(st);
+            }
+            if started.elapsed() > std::time::Duration::from_secs(5) {
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        let status = status.unwrap_or_else(|| panic!("{name} did not end a blocked run"));
+        eprintln!("{name}: ended after {:?}", started.elapsed());
+        assert_eq!(status.code(), Some(0), "{name}: {status}");
+        drop(r);
+    }
+}
