@@ -256,3 +256,51 @@ fn a_stop_signal_ends_a_run_whose_output_is_blocked() {
         drop(r);
     }
 }
+
+/// Regression: `-c 1e-300` and `--watch 1e-300` were accepted and busy-looped a core.
+#[test]
+fn intervals_below_the_minimum_are_usage_errors() {
+    for args in [["-c", "1e-300"], ["--watch", "1e-300"], ["-c", "0.001"]] {
+        let run = common::rnetstat(&args);
+        assert_eq!(run.code(), Some(2), "{}", run.explain());
+        assert!(
+            run.stderr().contains("from 0.01 to 86400"),
+            "{}",
+            run.explain()
+        );
+    }
+}
+
+/// Regression: words echoed from the arguments reached stderr raw (`--uid $'\e]0;T\a'` set the
+/// terminal's title). Every message is now escaped like the listing.
+#[test]
+fn arguments_echoed_on_stderr_are_escaped() {
+    let evil = "\u{1b}]0;T\u{7}";
+    let root = format!("/nonexistent{evil}");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--uid", evil],
+        vec!["-tan", evil],
+        vec!["-tan", "sport", "=", evil],
+        vec!["--pid", evil],
+        vec!["-c", evil, "-tan"],
+        vec![
+            "-tanp",
+            "--source",
+            "proc",
+            "--owner-scan",
+            "proc",
+            "--proc-root",
+            &root,
+        ],
+    ];
+    for args in cases {
+        let run = common::rnetstat(&args);
+        assert_ne!(run.code(), Some(0), "{}", run.explain());
+        let raw = run
+            .out
+            .stderr
+            .iter()
+            .any(|&b| (b < 0x20 && b != b'\n') || b == 0x7f);
+        assert!(!raw, "a control byte reached stderr\n{}", run.explain());
+    }
+}

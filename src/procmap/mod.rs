@@ -111,8 +111,9 @@ impl ScanGaps {
     }
 
     /// The non-permission gaps as a message (without the program name), if there are any.
+    /// Like every message it may echo a path: escape it for the terminal when printing.
     pub fn failure(&self, proc_root: &Path) -> Option<String> {
-        let root = crate::escape::escape(proc_root.as_os_str().as_encoded_bytes());
+        let root = proc_root.display();
         if let Some(procfs) = self.no_processes {
             let why = if procfs {
                 "a proc file system that shows no process"
