@@ -304,3 +304,82 @@ fn arguments_echoed_on_stderr_are_escaped() {
         assert!(!raw, "a control byte reached stderr\n{}", run.explain());
     }
 }
+
+/// Runs `rnetstat --events -u -n -v` (plus `extra`), closes a UDP socket bound to loopback and
+/// returns the output line about it; `None` when destroy events need privileges we lack.
+fn udp_destroy_line(extra: &[&str]) -> Option<String> {
+    use std::io::BufRead;
+    let mut child = common::Reaped(
+        Command::new(BIN)
+            .args(["--events", "-u", "-n", "-v"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
+    let (out, err) = (
+        child.0.stdout.take().expect("stdout"),
+        child.0.stderr.take().expect("stderr"),
+    );
+    let (tx, rx) = std::sync::mpsc::channel::<(bool, String)>();
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx2.send((false, l));
+        }
+    });
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send((true, l));
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut said = Vec::new();
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok((false, l)) if l.contains("following socket destruction events") => break,
+            Ok((_, l)) => said.push(l),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) if !is_root() => return None,
+            Err(e) => assert!(
+                std::time::Instant::now() < deadline,
+                "--events never got ready ({e:?}): {said:?}"
+            ),
+        }
+    }
+    let u = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = u.local_addr().expect("addr").port();
+    drop(u);
+    let needle = [format!("127.0.0.1:{port} "), format!("\"port\":{port}")];
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok((true, l)) if needle.iter().any(|n| l.contains(n)) => return Some(l),
+            Ok((_, l)) => said.push(l),
+            Err(e) => assert!(
+                std::time::Instant::now() < deadline,
+                "no event for port {port} ({e:?}): {said:?}"
+            ),
+        }
+    }
+}
+
+/// Regression: a UDP socket's destruction event showed Send-Q 4294967295, the kernel's
+/// `sk_wmem_alloc − 1` = −1 passed through, in the table and in JSON. Now `-` and null.
+#[test]
+fn a_destroyed_udp_socket_shows_no_sentinel_queue() {
+    let Some(json) = udp_destroy_line(&["--json"]) else {
+        eprintln!("skipped: destroy events need CAP_NET_ADMIN");
+        return;
+    };
+    let v: serde_json::Value = serde_json::from_str(&json).expect("a JSON event line");
+    for q in ["recv_q", "send_q"] {
+        let n = &v["socket"][q];
+        assert!(
+            n.is_null() || n.as_u64().is_some_and(|n| n < 1 << 31),
+            "{q}: {json}"
+        );
+    }
+    let table = udp_destroy_line(&[]).expect("events ran a moment ago");
+    assert!(!table.contains("4294967295"), "{table}");
+    eprintln!("{json}\n{table}");
+}

@@ -120,12 +120,17 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
             (InetProto::UdpLite, crate::model::Family::V6) => "udpl6",
             (p, f) => p.name(f),
         };
-        let (rq, sq) = (s.recv_q.unwrap_or(0), s.send_q.unwrap_or(0));
         push_left(&mut self.line, proto, 5);
         self.line.push(' ');
-        push_u64_right(&mut self.line, rq.into(), 6);
-        self.line.push(' ');
-        push_u64_right(&mut self.line, sq.into(), 6);
+        // A queue the kernel gave no value for (its −1 sentinel) is `-`, never 4294967295.
+        for q in [s.recv_q, s.send_q] {
+            match q {
+                Some(n) => push_u64_right(&mut self.line, n.into(), 6),
+                None => self.line.push_str("     -"),
+            }
+            self.line.push(' ');
+        }
+        self.line.pop();
         self.line.push(' ');
         self.cell.clear();
         endpoint(&mut self.cell, self.names, i.local, i.proto);

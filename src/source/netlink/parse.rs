@@ -214,9 +214,9 @@ pub fn inet(
     };
     Ok(Socket {
         state,
-        recv_q: Some(rqueue),
-        send_q: Some(send_q),
-        uid: Some(uid),
+        recv_q: crate::source::kernel_count(rqueue),
+        send_q: crate::source::kernel_count(send_q),
+        uid: crate::source::kernel_count(uid),
         inode,
         detail: Detail::Inet(InetInfo {
             proto,
@@ -271,10 +271,10 @@ pub fn unix(payload: &[u8]) -> Result<Socket, DecodeError> {
             UNIX_DIAG_NAME => name = unix_name(v),
             UNIX_DIAG_PEER => peer = u32_at(v, 0).map(u64::from).filter(|p| *p != 0),
             UNIX_DIAG_RQLEN => {
-                sock.recv_q = u32_at(v, 0);
-                sock.send_q = u32_at(v, 4);
+                sock.recv_q = u32_at(v, 0).and_then(crate::source::kernel_count);
+                sock.send_q = u32_at(v, 4).and_then(crate::source::kernel_count);
             }
-            UNIX_DIAG_UID => sock.uid = u32_at(v, 0),
+            UNIX_DIAG_UID => sock.uid = u32_at(v, 0).and_then(crate::source::kernel_count),
             _ => {}
         }
     }
