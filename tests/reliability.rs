@@ -383,3 +383,59 @@ fn a_destroyed_udp_socket_shows_no_sentinel_queue() {
     assert!(!table.contains("4294967295"), "{table}");
     eprintln!("{json}\n{table}");
 }
+
+/// Regression: a unix connection waiting in a listener's accept queue (connected, never
+/// accepted) was listed by netstat and `--source proc` but not by the netlink source, which
+/// cannot dump a socket without an inode. Netlink now reads the listener's queue
+/// (UDIAG_SHOW_ICONS): both sources list the same sockets.
+#[test]
+fn both_sources_list_a_connection_waiting_for_accept() {
+    use std::os::unix::net::{UnixListener, UnixStream};
+    let dir = std::env::temp_dir().join(format!("rnetstat-embryo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("never-accepts.sock");
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).expect("bind");
+    let client = UnixStream::connect(&path).expect("connect");
+    let client_inode = common::inode_of(&client);
+    let want = path.to_str().expect("utf-8 temp path");
+    let rows = |source: &str, show: &str| -> Vec<serde_json::Value> {
+        common::rnetstat(&["-x", show, "--json", "--source", source])
+            .json()
+            .into_iter()
+            .filter(|s| s["path"] == want)
+            .collect()
+    };
+    for show in ["-a", "--numeric"] {
+        let proc = rows("proc", show);
+        let netlink = rows("netlink", show);
+        let queued = |list: &[serde_json::Value]| {
+            list.iter()
+                .filter(|s| s["inode"] == 0 && s["state"] == "ESTABLISHED")
+                .count()
+        };
+        assert_eq!(queued(&proc), 1, "proc {show}: {proc:?}");
+        assert_eq!(queued(&netlink), 1, "netlink {show}: {netlink:?}");
+        assert_eq!(proc.len(), netlink.len(), "{show}: {proc:?}\n{netlink:?}");
+        let embryo = netlink.iter().find(|s| s["inode"] == 0).expect("queued");
+        assert_eq!(embryo["peer_inode"], client_inode, "{embryo}");
+    }
+    // Listening only: the queued connection is not a listener, with either source.
+    for source in ["proc", "netlink"] {
+        assert!(
+            rows(source, "-l").iter().all(|s| s["state"] == "LISTEN"),
+            "{source}"
+        );
+    }
+    let table = common::rnetstat(&["-xa", "--source", "netlink"]);
+    assert!(
+        table
+            .stdout()
+            .lines()
+            .any(|l| l.contains("CONNECTING") && l.ends_with(want)),
+        "{}",
+        table.explain()
+    );
+    drop((client, listener));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -217,6 +217,9 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
         };
         let state = match s.state {
             State::Listen => "LISTENING",
+            // A connection queued on a listener, not yet accepted: no inode yet (netstat's
+            // word, from the kernel's SS_CONNECTING).
+            State::Established if s.inode == 0 => "CONNECTING",
             State::Established => "CONNECTED",
             State::SynSent => "CONNECTING",
             State::Close => "",

@@ -26,6 +26,7 @@ pub const UNIX_DIAG_MSG_LEN: usize = 16;
 
 const UNIX_DIAG_NAME: u16 = 0;
 const UNIX_DIAG_PEER: u16 = 2;
+const UNIX_DIAG_ICONS: u16 = 3;
 const UNIX_DIAG_RQLEN: u16 = 4;
 const UNIX_DIAG_UID: u16 = 7;
 
@@ -235,6 +236,42 @@ pub fn inet(
             }),
         }),
     })
+}
+
+/// The connections waiting in a unix listener's accept queue ("embryos": connected, not yet
+/// accepted), from its UNIX_DIAG_ICONS attribute. The kernel cannot dump an embryo itself (it
+/// has no inode yet, and the dump skips inode 0) but lists, per queued connection, the inode
+/// of the connecting socket. Each becomes the record /proc/net/unix shows for it: the
+/// listener's type and name, inode 0, ESTABLISHED (its sk_state), with the connecting socket
+/// as its peer — so both sources list the same sockets.
+pub fn unix_embryos(listener: &Socket, payload: &[u8]) -> Vec<Socket> {
+    let Some(icons) = payload
+        .get(UNIX_DIAG_MSG_LEN..)
+        .and_then(|b| attributes(b).find(|(t, _)| *t == UNIX_DIAG_ICONS))
+        .map(|(_, v)| v)
+    else {
+        return Vec::new();
+    };
+    let Detail::Unix(u) = &listener.detail else {
+        return Vec::new();
+    };
+    icons
+        .chunks_exact(4)
+        .filter_map(|c| c.try_into().ok().map(u32::from_ne_bytes))
+        .map(|peer| Socket {
+            state: State::Established,
+            recv_q: None,
+            send_q: None,
+            uid: None,
+            inode: 0,
+            detail: Detail::Unix(UnixInfo {
+                kind: u.kind,
+                name: u.name.clone(),
+                peer_inode: (peer != 0).then_some(u64::from(peer)),
+                refcnt: None,
+            }),
+        })
+        .collect()
 }
 
 /// Decodes the payload of one SOCK_DIAG_BY_FAMILY message for the unix table.
