@@ -439,3 +439,58 @@ fn both_sources_list_a_connection_waiting_for_accept() {
     drop((client, listener));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The mount point of the cgroup2 hierarchy, if there is one.
+fn cgroup2_mount() -> Option<std::path::PathBuf> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines().find_map(|l| {
+        let (left, right) = l.split_once(" - ")?;
+        (right.split_whitespace().next()? == "cgroup2")
+            .then(|| left.split_whitespace().nth(4).map(std::path::PathBuf::from))?
+    })
+}
+
+/// Regression: a cgroup whose name is not UTF-8 was shown with U+FFFD in `--extended`, where
+/// every other name from the system is shown with escapes. The test makes such a cgroup,
+/// connects from a process inside it and reads the table.
+#[test]
+fn a_non_utf8_cgroup_path_is_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(mount) = cgroup2_mount() else {
+        eprintln!("skipped: no cgroup2 hierarchy here");
+        return;
+    };
+    if !is_root() || Command::new("bash").arg("-c").arg("true").status().is_err() {
+        eprintln!("skipped: needs root (to make a cgroup) and bash (for /dev/tcp)");
+        return;
+    }
+    let mut name = b"rnetstat-test-".to_vec();
+    name.extend_from_slice(b"\xff\x1b");
+    name.extend_from_slice(std::process::id().to_string().as_bytes());
+    let dir = mount.join(std::ffi::OsStr::from_bytes(&name));
+    if let Err(e) = std::fs::create_dir(&dir) {
+        eprintln!(
+            "skipped: cannot make a cgroup under {}: {e}",
+            mount.display()
+        );
+        return;
+    }
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let child = Command::new("bash")
+        .arg("-c")
+        .arg("echo $$ > \"$1/cgroup.procs\" && exec 3<>/dev/tcp/127.0.0.1/$2 && exec sleep 30")
+        .arg("_")
+        .arg(&dir)
+        .arg(port.to_string())
+        .spawn()
+        .expect("bash");
+    let child = common::Reaped(child);
+    let (_accepted, peer) = l.accept().expect("the child connects");
+    let run = common::rnetstat(&["-tn", "--extended", &format!("sport = :{}", peer.port())]);
+    drop(child);
+    let _ = std::fs::remove_dir(&dir);
+    let want = format!("cgroup:/rnetstat-test-\\xff\\x1b{}", std::process::id());
+    assert!(run.stdout().contains(&want), "{want}\n{}", run.explain());
+    assert!(!run.stdout().contains('\u{fffd}'), "{}", run.explain());
+}

@@ -347,10 +347,7 @@ fn internals_line(line: &mut String, x: &Extensions, opts: &RenderOptions, ctx: 
         }
         if let Some(id) = x.cgroup_id {
             match ctx.cgroups.and_then(|c| c.path(id)) {
-                Some(p) => put(
-                    line,
-                    format_args!("cgroup:{}", crate::escape::escape(p.as_bytes())),
-                ),
+                Some(p) => put(line, format_args!("cgroup:{}", crate::escape::escape(p))),
                 None => put(line, format_args!("cgroup_id:{id}")),
             }
         }
