@@ -174,6 +174,17 @@ impl Config {
                 chosen.join(" and ")
             )));
         }
+        // -s prints the kernel's protocol counters (SNMP MIBs), which belong to no socket: a
+        // filter cannot select among them, and ignoring it would answer a question not asked.
+        let filtered =
+            !a.filter.is_empty() || !a.pid.is_empty() || !a.program.is_empty() || !a.uid.is_empty();
+        if a.statistics && filtered {
+            return Err(UsageError(
+                "-s shows protocol counters, which no filter can select (--summary counts \
+                 the sockets a filter selects)"
+                    .into(),
+            ));
+        }
         let mode = if let Some(w) = watch {
             Mode::Watch(w)
         } else if a.events {
@@ -476,6 +487,26 @@ mod tests {
         assert_ne!(
             c.state_mask(Table::Inet(InetProto::Tcp, Family::V4)) & (1 << 6),
             0
+        );
+    }
+
+    #[test]
+    fn statistics_refuse_a_filter() {
+        for extra in [
+            &["state", "established"][..],
+            &["--pid", "1"],
+            &["--uid", "0"],
+            &["--program", "x"],
+        ] {
+            let args =
+                Args::try_parse_from(["rnetstat", "-s"].iter().chain(extra)).expect("parses");
+            let e = Config::from_args(&args).expect_err("refused");
+            assert!(e.to_string().contains("no filter"), "{extra:?}: {e}");
+        }
+        let args = Args::try_parse_from(["rnetstat", "-s", "-t"]).expect("parses");
+        assert!(
+            Config::from_args(&args).is_ok(),
+            "-t selects protocols, as in netstat"
         );
     }
 
