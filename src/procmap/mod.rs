@@ -18,7 +18,7 @@ mod fdscan;
 
 use std::fmt;
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use rustix::fs::{openat, Mode, OFlags, CWD};
