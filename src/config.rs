@@ -177,7 +177,7 @@ impl Config {
         // -s prints the kernel's protocol counters (SNMP MIBs), which belong to no socket: a
         // filter cannot select among them, and ignoring it would answer a question not asked.
         let filtered =
-            !a.filter.is_empty() || !a.pid.is_empty() || !a.program.is_empty() || !a.uid.is_empty();
+            !a.filter.is_empty() || !a.pid.is_empty() || !a.process.is_empty() || !a.uid.is_empty();
         if a.statistics && filtered {
             return Err(UsageError(
                 "-s shows protocol counters, which no filter can select (--summary counts \
@@ -496,7 +496,7 @@ mod tests {
             &["state", "established"][..],
             &["--pid", "1"],
             &["--uid", "0"],
-            &["--program", "x"],
+            &["--process", "x"],
         ] {
             let args =
                 Args::try_parse_from(["rnetstat", "-s"].iter().chain(extra)).expect("parses");
