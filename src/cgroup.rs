@@ -5,6 +5,8 @@
 //! Nothing here is needed unless `--extended` asks for cgroup paths.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,8 @@ const MAX_CGROUPS: usize = 200_000;
 
 #[derive(Debug, Default)]
 pub struct CgroupPaths {
-    by_id: HashMap<u64, String>,
+    /// Paths as the kernel names them: bytes, since a directory name need not be UTF-8.
+    by_id: HashMap<u64, Vec<u8>>,
 }
 
 impl CgroupPaths {
@@ -26,7 +29,7 @@ impl CgroupPaths {
         else {
             return paths;
         };
-        let mut stack = vec![(root.clone(), String::from("/"))];
+        let mut stack = vec![(root.clone(), b"/".to_vec())];
         while let Some((dir, rel)) = stack.pop() {
             if paths.by_id.len() >= MAX_CGROUPS {
                 break;
@@ -40,12 +43,11 @@ impl CgroupPaths {
             };
             for e in entries.flatten() {
                 if e.file_type().is_ok_and(|t| t.is_dir()) {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    let child = if rel == "/" {
-                        format!("/{name}")
-                    } else {
-                        format!("{rel}/{name}")
-                    };
+                    let mut child = rel.clone();
+                    if child != b"/" {
+                        child.push(b'/');
+                    }
+                    child.extend_from_slice(e.file_name().as_bytes());
                     stack.push((e.path(), child));
                 }
             }
@@ -53,9 +55,10 @@ impl CgroupPaths {
         paths
     }
 
-    /// The path of cgroup `id`, relative to the cgroup2 mount (`/` for the root).
-    pub fn path(&self, id: u64) -> Option<&str> {
-        self.by_id.get(&id).map(String::as_str)
+    /// The path of cgroup `id`, relative to the cgroup2 mount (`/` for the root), as bytes:
+    /// escape it for a table like every other name.
+    pub fn path(&self, id: u64) -> Option<&[u8]> {
+        self.by_id.get(&id).map(Vec::as_slice)
     }
 }
 
@@ -87,16 +90,44 @@ pub fn id_of(proc_root: &Path, path: &str) -> Result<u64, String> {
 
 /// The mount point of the first cgroup2 filesystem in a mountinfo text.
 fn cgroup2_mount(mountinfo: &[u8]) -> Option<PathBuf> {
-    let text = String::from_utf8_lossy(mountinfo);
-    text.lines().find_map(|line| {
-        let (left, right) = line.split_once(" - ")?;
-        if right.split_whitespace().next()? != "cgroup2" {
+    mountinfo.split(|&b| b == b'\n').find_map(|line| {
+        let sep = line.windows(3).position(|w| w == b" - ")?;
+        let (left, right) = (&line[..sep], &line[sep + 3..]);
+        let fstype = right.split(|&b| b == b' ').find(|f| !f.is_empty())?;
+        if fstype != b"cgroup2" {
             return None;
         }
-        // Field 5 is the mount point; mountinfo escapes spaces as \040.
-        let mount = left.split_whitespace().nth(4)?;
-        Some(PathBuf::from(mount.replace("\\040", " ")))
+        // Field 5 is the mount point; mountinfo escapes space, tab, newline and backslash as
+        // octal (\040 ...), and the path's other bytes (even non-UTF-8 ones) are as they are.
+        let mount = left
+            .split(|&b| b == b' ')
+            .filter(|f| !f.is_empty())
+            .nth(4)?;
+        Some(PathBuf::from(OsStr::from_bytes(&unoctal(mount))))
     })
+}
+
+/// Undoes mountinfo's `\NNN` octal escapes.
+fn unoctal(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let digits = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], digits) {
+            (b'\\', Some(d)) => {
+                let n = d.iter().fold(0u32, |n, c| n * 8 + u32::from(c - b'0'));
+                out.push(u8::try_from(n).unwrap_or(b'?'));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -113,6 +144,11 @@ mod tests {
             Some(PathBuf::from("/sys/fs/cgroup/unified"))
         );
         assert_eq!(cgroup2_mount(b"1 2 0:1 / / rw - ext4 /dev/vda rw\n"), None);
+        let odd = b"41 31 0:38 / /mnt/a\\040b\xff rw - cgroup2 cgroup2 rw\n";
+        assert_eq!(
+            cgroup2_mount(odd),
+            Some(PathBuf::from(OsStr::from_bytes(b"/mnt/a b\xff")))
+        );
     }
 
     #[test]
@@ -122,6 +158,6 @@ mod tests {
             eprintln!("skipping: no cgroup2 mount here");
             return;
         }
-        assert!(p.by_id.values().any(|v| v == "/"));
+        assert!(p.by_id.values().any(|v| v == b"/"));
     }
 }

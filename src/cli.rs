@@ -81,7 +81,7 @@ pub struct Args {
     #[arg(short = 'W', long = "wide")]
     pub wide: bool,
 
-    /// Print the listing again every SECONDS (default 1) until interrupted
+    /// Print the listing again every SECONDS (default 1, at least 0.01) until interrupted
     #[arg(
         short = 'c',
         long = "continuous",
@@ -203,7 +203,7 @@ pub struct Args {
     #[arg(long = "extended")]
     pub extended: bool,
 
-    /// Follow the listing every SECONDS (default 1) and print NEW, state changes and GONE as they happen
+    /// Follow the listing every SECONDS (default 1, at least 0.01) and print NEW, state changes and GONE as they happen
     #[arg(
         long = "watch",
         value_name = "SECONDS",

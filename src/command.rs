@@ -27,6 +27,12 @@ const HIDDEN_OWNERS_HINT: &str =
     "(Not all processes could be identified, non-owned process info\n \
 will not be shown, you would have to be root to see it all.)";
 
+/// The same gap seen as root: ptrace access checks refused us some processes' descriptors.
+const ROOT_DENIED_HINT: &str =
+    "(Not all processes could be identified: the kernel refused access to some processes'\n \
+descriptors even to root, because they hold capabilities this process lacks or belong to\n \
+another user namespace; their sockets are shown without owners.)";
+
 /// A validated `rnetstat` command line, ready to run.
 #[derive(Debug, Clone)]
 pub struct Command {
@@ -99,6 +105,24 @@ impl RunError {
             if err
                 .downcast_ref::<io::Error>()
                 .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            {
+                return true;
+            }
+            e = err.source();
+        }
+        false
+    }
+}
+
+impl RunError {
+    /// Whether the run stopped because SIGINT/SIGTERM came while its output was blocked (a
+    /// reader that does not read; see [`crate::StopOnSignal`]): it ends as any stop does.
+    pub fn is_stopped(&self) -> bool {
+        let mut e: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(err) = e {
+            if err
+                .downcast_ref::<io::Error>()
+                .is_some_and(crate::signal::is_stop)
             {
                 return true;
             }
@@ -222,6 +246,7 @@ impl Command {
     /// hints and `-v` notes go to `messages`.
     pub fn run<W: Write>(&self, out: W, messages: Sink<'_>) -> Result<Status, RunError> {
         crate::signal::install();
+        crate::procmap::raise_descriptor_limit();
         let cfg: &Config = &self.cfg;
         for n in cfg.filter.notices() {
             messages(Message::warning(n.as_str()));
@@ -340,11 +365,27 @@ fn report(cfg: &Config, outcome: &Outcome, hinted: &mut bool, messages: Sink<'_>
     for f in &outcome.failures {
         messages(Message::warning(crate::report::chain(f)));
     }
-    if outcome.owners_incomplete && cfg.programs && !*hinted && cfg.output == OutputMode::Table {
+    let gaps = &outcome.owner_gaps;
+    let owner_filter = cfg.filter.needs_owners();
+    if gaps.any() && (cfg.programs || owner_filter) && !*hinted {
         *hinted = true;
-        messages(Message::new(Level::Hint, HIDDEN_OWNERS_HINT));
+        if let Some(failure) = gaps.failure(&cfg.proc_root) {
+            messages(Message::warning(failure));
+        }
+        if gaps.denied > 0 && cfg.output == OutputMode::Table {
+            // As root, "you would have to be root" would be wrong: the kernel's ptrace check
+            // refused (a process with capabilities we lack, another user namespace, an LSM).
+            let hint = if rustix::process::geteuid().is_root() {
+                ROOT_DENIED_HINT
+            } else {
+                HIDDEN_OWNERS_HINT
+            };
+            messages(Message::new(Level::Hint, hint));
+        }
     }
-    if outcome.failures.is_empty() {
+    // An owner filter's answer is only as good as the scan: a scan that failed (rather than
+    // being refused permission, which the hint covers) makes the listing incomplete.
+    if outcome.failures.is_empty() && !(owner_filter && gaps.failed()) {
         Status::Complete
     } else {
         Status::Incomplete

@@ -111,12 +111,16 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// The shortest interval `-c` and `--watch` take: below it a round would start before the
+/// last one's output is read, and 1e-300 busy-looped a core.
+pub const MIN_INTERVAL_SECS: f64 = 0.01;
+
 fn seconds(flag: &str, value: f64) -> Result<Duration, UsageError> {
-    if value.is_finite() && value > 0.0 && value <= 86_400.0 {
+    if value.is_finite() && (MIN_INTERVAL_SECS..=86_400.0).contains(&value) {
         Ok(Duration::from_secs_f64(value))
     } else {
         Err(UsageError(format!(
-            "{flag} takes a number of seconds above 0 and at most 86400, not {value}"
+            "{flag} takes a number of seconds from {MIN_INTERVAL_SECS} to 86400, not {value}"
         )))
     }
 }
@@ -169,6 +173,17 @@ impl Config {
                 "{} cannot be combined",
                 chosen.join(" and ")
             )));
+        }
+        // -s prints the kernel's protocol counters (SNMP MIBs), which belong to no socket: a
+        // filter cannot select among them, and ignoring it would answer a question not asked.
+        let filtered =
+            !a.filter.is_empty() || !a.pid.is_empty() || !a.process.is_empty() || !a.uid.is_empty();
+        if a.statistics && filtered {
+            return Err(UsageError(
+                "-s shows protocol counters, which no filter can select (--summary counts \
+                 the sockets a filter selects)"
+                    .into(),
+            ));
         }
         let mode = if let Some(w) = watch {
             Mode::Watch(w)
@@ -476,12 +491,38 @@ mod tests {
     }
 
     #[test]
+    fn statistics_refuse_a_filter() {
+        for extra in [
+            &["state", "established"][..],
+            &["--pid", "1"],
+            &["--uid", "0"],
+            &["--process", "x"],
+        ] {
+            let args =
+                Args::try_parse_from(["rnetstat", "-s"].iter().chain(extra)).expect("parses");
+            let e = Config::from_args(&args).expect_err("refused");
+            assert!(e.to_string().contains("no filter"), "{extra:?}: {e}");
+        }
+        let args = Args::try_parse_from(["rnetstat", "-s", "-t"]).expect("parses");
+        assert!(
+            Config::from_args(&args).is_ok(),
+            "-t selects protocols, as in netstat"
+        );
+    }
+
+    #[test]
     fn bad_interval_is_a_usage_error() {
-        for bad in ["0", "-1", "nan", "1e9"] {
-            let args = Args::try_parse_from(["rnetstat", "-c", bad]);
-            if let Ok(args) = args {
-                assert!(Config::from_args(&args).is_err(), "{bad}");
+        for bad in ["0", "-1", "nan", "1e9", "1e-300", "0.009"] {
+            for flag in ["-c", "--watch"] {
+                let args = Args::try_parse_from(["rnetstat", flag, bad]);
+                if let Ok(args) = args {
+                    assert!(Config::from_args(&args).is_err(), "{flag} {bad}");
+                }
             }
+        }
+        for good in ["0.01", "0.1", "86400"] {
+            let args = Args::try_parse_from(["rnetstat", "--watch", good]).expect("parses");
+            assert!(Config::from_args(&args).is_ok(), "{good}");
         }
     }
 }

@@ -29,3 +29,4 @@ pub mod sysdb;
 pub mod watch;
 
 pub use command::{Command, Parsed, RunError, Status, UsageError};
+pub use signal::StopOnSignal;

@@ -9,7 +9,7 @@ use crate::cgroup::CgroupPaths;
 use crate::config::Config;
 use crate::model::{Socket, Table};
 use crate::names::Names;
-use crate::procmap::{OwnerMap, ScanError, ScanKind};
+use crate::procmap::{OwnerMap, ScanError, ScanGaps, ScanKind};
 use crate::render::{Context, Printer, RenderOptions, Section};
 use crate::source::{Query, Served, SourceChoice, SourceError, Sources};
 
@@ -22,6 +22,8 @@ pub struct Outcome {
     pub failures: Vec<SourceError>,
     /// Some processes could not be inspected, so some owners may be missing.
     pub owners_incomplete: bool,
+    /// What the owner scan could not see, and why (empty when it saw everything).
+    pub owner_gaps: ScanGaps,
     /// How owners were found, and why the BPF iterator was not used if it was not.
     pub owners_by: Option<(ScanKind, Option<String>)>,
 }
@@ -48,7 +50,7 @@ impl std::error::Error for ListError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ListError::Output(e) => Some(e),
-            ListError::Scan(e) => e.source(),
+            ListError::Scan(e) => std::error::Error::source(e),
         }
     }
 }
@@ -157,6 +159,7 @@ pub fn walk(
 ) -> Result<Outcome, ListError> {
     let mut outcome = Outcome {
         owners_incomplete: owners.is_some_and(OwnerMap::incomplete),
+        owner_gaps: owners.map(|m| m.gaps.clone()).unwrap_or_default(),
         owners_by: owners.map(|m| (m.by, m.fallback_reason.clone())),
         ..Outcome::default()
     };

@@ -1,7 +1,11 @@
 //! Ending cleanly on SIGINT/SIGTERM: the long-running modes (`--watch`, `--events`, `-c`) poll
-//! [`stop_requested`] and finish their output instead of dying mid-line.
+//! [`stop_requested`] and finish their output instead of dying mid-line, and [`StopOnSignal`]
+//! gives up a write that blocks (a reader that never reads) once a stop is requested.
 
+use std::io::{self, Write};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -38,6 +42,99 @@ pub fn sleep(d: std::time::Duration) -> bool {
         std::thread::sleep((end - now).min(std::time::Duration::from_millis(50)));
     }
     false
+}
+
+/// The error a [`StopOnSignal`] write returns when it gives up: see [`is_stop`].
+#[derive(Debug)]
+pub struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("output abandoned: stopped by a signal while the reader was not reading")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Whether `e` is a write given up by [`StopOnSignal`] (the run ends as on any stop).
+pub fn is_stop(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Stopped>())
+}
+
+/// How long a write may wait for the reader once a stop is requested.
+const STOP_GRACE: Duration = Duration::from_millis(40);
+/// At most this much is written per call once a stop is requested: a pipe that polls writable
+/// has a page free, so a write this size cannot block.
+const STOP_CHUNK: usize = 4096;
+
+/// A writer that ends a blocked write when SIGINT/SIGTERM arrives. The handlers are installed
+/// without SA_RESTART, so a blocked write(2) returns EINTR (or a short count); std's writers
+/// retry EINTR forever, and a reader that never reads (`rnetstat -c | sleep 20`) would keep the
+/// process alive until SIGKILL. Once a stop is requested, each write first waits at most
+/// [`STOP_GRACE`] for the descriptor to take data and writes a bounded chunk; a reader that
+/// still reads gets the rest of the output, one that does not makes the write fail with
+/// [`Stopped`].
+pub struct StopOnSignal<W> {
+    inner: W,
+    /// A write gave up: later ones (a buffer's flush on drop) fail at once instead of waiting
+    /// out the grace period again.
+    gave_up: bool,
+}
+
+impl<W: Write + AsFd> StopOnSignal<W> {
+    pub fn new(inner: W) -> StopOnSignal<W> {
+        StopOnSignal {
+            inner,
+            gave_up: false,
+        }
+    }
+
+    fn give_up(&mut self) -> io::Error {
+        self.gave_up = true;
+        io::Error::other(Stopped)
+    }
+}
+
+/// Whether `fd` takes data within `wait`.
+fn writable(fd: BorrowedFd<'_>, wait: Duration) -> bool {
+    let mut p = [rustix::event::PollFd::new(
+        &fd,
+        rustix::event::PollFlags::OUT,
+    )];
+    let timeout = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: wait.subsec_nanos().into(),
+    };
+    matches!(rustix::event::poll(&mut p, Some(&timeout)), Ok(n) if n > 0)
+}
+
+impl<W: Write + AsFd> Write for StopOnSignal<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            let buf = if stop_requested() {
+                if self.gave_up || !writable(self.inner.as_fd(), STOP_GRACE) {
+                    return Err(self.give_up());
+                }
+                &buf[..buf.len().min(STOP_CHUNK)]
+            } else {
+                buf
+            };
+            match self.inner.write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        loop {
+            match self.inner.flush() {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && !stop_requested() => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(self.give_up()),
+                r => return r,
+            }
+        }
+    }
 }
 
 /// Now, as RFC 3339 UTC with milliseconds (`2026-11-25T17:05:01.123Z`).

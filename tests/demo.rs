@@ -685,3 +685,52 @@ fn ctrl_c_kills_the_forking_server_and_its_children() {
     assert_all_gone(&pids);
     assert_eq!(sockets_on(port), 0, "no socket left on the server's port");
 }
+
+/// Regression: SIGHUP (a closed terminal) and SIGQUIT (Ctrl-\) ended the demo by their default
+/// action and left its TIME_WAIT socket behind; they now clean up like SIGINT.
+#[test]
+fn hangup_and_quit_clean_up_like_ctrl_c() {
+    for sig in [libc::SIGHUP, libc::SIGQUIT] {
+        let mut g = spawn_demo(&["time-wait", "--wait"]);
+        let stdout = g.0.stdout.take().expect("stdout");
+        let mut port = None;
+        let mut following = false;
+        let mut reader = BufReader::new(stdout);
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).expect("line") == 0 {
+                break;
+            }
+            if let Some(rest) = line.split("the kernel picked port ").nth(1) {
+                port = rest.trim().parse::<u16>().ok();
+            }
+            if line.contains("--wait: following") {
+                following = true;
+                break;
+            }
+        }
+        assert!(following, "signal {sig}: the demo reached its --wait phase");
+        let port = port.expect("the demo printed its port");
+        assert!(time_waits_on(port) > 0, "signal {sig}: TIME_WAIT exists");
+        let pid = i32::try_from(g.0.id()).expect("pid");
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(pid, sig) };
+        let end = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(s) = g.0.try_wait().expect("wait") {
+                break s;
+            }
+            assert!(
+                Instant::now() < end,
+                "the demo did not stop on signal {sig}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut rest = String::new();
+        let _ = reader.read_to_string(&mut rest);
+        assert_eq!(status.code(), Some(130), "signal {sig}; output:\n{rest}");
+        if rfc1337_off() {
+            assert_eq!(time_waits_on(port), 0, "signal {sig}: TIME_WAIT removed");
+        }
+    }
+}

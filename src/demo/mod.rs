@@ -139,7 +139,7 @@ pub fn run(
 // ---------------------------------------------------------------------------------------------
 // Ctrl-C
 
-/// Set by the first SIGINT/SIGTERM; every wait in the demo polls it.
+/// Set by the first SIGINT/SIGTERM/SIGHUP/SIGQUIT; every wait in the demo polls it.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Child pids, so a second signal can kill them from the handler itself (kill(2) is
@@ -159,10 +159,12 @@ extern "C" fn on_signal(_sig: libc::c_int) {
     }
 }
 
-/// Installs the SIGINT/SIGTERM handlers: the first signal asks the demo to stop at its next
-/// wait and clean up (kill children, reap TIME_WAIT); a second one kills the children and exits.
+/// Installs the handlers for SIGINT, SIGTERM, SIGHUP (the terminal closed) and SIGQUIT
+/// (Ctrl-\\): the first signal asks the demo to stop at its next wait and clean up (kill
+/// children, reap TIME_WAIT); a second one kills the children and exits. Left to their default
+/// action, SIGHUP and SIGQUIT would end the demo with its TIME_WAIT sockets still there.
 pub fn install_signal_handlers() -> io::Result<()> {
-    for sig in [libc::SIGINT, libc::SIGTERM] {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
         // SAFETY: a zeroed sigaction with a plain handler and an empty mask is valid; the
         // handler only touches atomics and async-signal-safe calls.
         let rc = unsafe {

@@ -44,10 +44,21 @@ impl FilterError {
         &self.input
     }
 
-    /// The caret line: spaces up to the offending token, then one `^` per character of it.
+    /// The caret line: spaces up to the offending token, then one `^` per character of it,
+    /// both counted in the input as it shows once escaped for the terminal (a control byte
+    /// takes four columns as `\x1b`), since messages are printed escaped.
     pub fn caret(&self) -> String {
-        let mut s = " ".repeat(self.col);
-        s.push_str(&"^".repeat(self.width.max(1)));
+        let shown = |chars: &[char]| {
+            crate::escape::escape(chars.iter().collect::<String>().as_bytes())
+                .chars()
+                .count()
+        };
+        let chars: Vec<char> = self.input.chars().collect();
+        let col = self.col.min(chars.len());
+        let end = (self.col + self.width).min(chars.len());
+        // Past the end of the input (a missing token) the columns count as they are.
+        let mut s = " ".repeat(shown(&chars[..col]) + (self.col - col));
+        s.push_str(&"^".repeat(shown(&chars[col..end]).max(1)));
         s
     }
 }

@@ -7,8 +7,9 @@
 //! process. statx follows the descriptor to its socket's inode without the kernel formatting a
 //! `socket:[N]` link text (measured ~5% less CPU than readlinkat).
 //!
-//! Processes that exit mid-scan are skipped; processes whose fds we may not read are counted,
-//! so the caller can print netstat's hint once.
+//! Processes that exit mid-scan (ENOENT, ESRCH) are skipped; every other failure is counted:
+//! permission apart (netstat's hint), anything else (a descriptor limit, memory) with its first
+//! error, so the caller can say once how many processes' owners are missing and why.
 
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, OwnedFd};
@@ -17,15 +18,34 @@ use std::path::Path;
 use rustix::fs::{openat, statx, AtFlags, Mode, OFlags, RawDir, StatxFlags, CWD};
 use rustix::io::Errno;
 
-use super::{read_comm, Entry};
+use super::{read_comm, Entry, ScanGaps};
 
 /// What one scan found, before it is indexed.
 #[derive(Default)]
 pub(super) struct Found {
     pub entries: Vec<Entry>,
     pub names: Vec<(u32, Box<[u8]>)>,
-    /// Processes whose descriptors could not be read (permission), plus one for hidepid.
-    pub unreadable: usize,
+    pub gaps: ScanGaps,
+}
+
+/// `PROC_SUPER_MAGIC` from linux/magic.h: what statfs says of a proc file system.
+const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+
+/// Whether `e` means the process (or the descriptor) went away while we looked.
+fn vanished(e: Errno) -> bool {
+    e == Errno::NOENT || e == Errno::SRCH
+}
+
+impl Found {
+    /// A process whose descriptors could not be read, for a reason other than exiting.
+    fn failed(&mut self, e: Errno) {
+        if e == Errno::ACCESS || e == Errno::PERM {
+            self.gaps.denied += 1;
+        } else {
+            self.gaps.failed += 1;
+            self.gaps.first_error.get_or_insert(e.raw_os_error());
+        }
+    }
 }
 
 /// Scans every process under `proc_root` (normally `/proc`).
@@ -37,6 +57,17 @@ pub(super) fn scan(proc_root: &Path) -> std::io::Result<Found> {
         Mode::empty(),
     )?;
     let pids = list_pids(&root)?;
+    let mut found = Found::default();
+    if pids.is_empty() {
+        // A real proc file system always shows at least this process: an empty one is not
+        // "no owners" but no /proc (unmounted, or a stand-in directory).
+        // f_type's width differs by architecture.
+        #[allow(clippy::useless_conversion)]
+        let procfs =
+            rustix::fs::fstatfs(&root).is_ok_and(|st| i64::from(st.f_type) == PROC_SUPER_MAGIC);
+        found.gaps.no_processes = Some(procfs);
+        return Ok(found);
+    }
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -63,9 +94,10 @@ pub(super) fn scan(proc_root: &Path) -> std::io::Result<Found> {
                 .map(|(t, h)| match h {
                     // A scan thread that died cannot vouch for its processes: say owners
                     // may be missing rather than pretend it found none.
-                    Ok(h) => h.join().unwrap_or_else(|_| Found {
-                        unreadable: 1,
-                        ..Found::default()
+                    Ok(h) => h.join().unwrap_or_else(|_| {
+                        let mut f = Found::default();
+                        f.failed(Errno::CHILD);
+                        f
                     }),
                     // No thread to be had (a pids or process limit): scan that share here.
                     Err(_) => share(t),
@@ -73,16 +105,19 @@ pub(super) fn scan(proc_root: &Path) -> std::io::Result<Found> {
                 .collect()
         })
     };
-    let mut found = Found::default();
     // With hidepid, other users' processes are absent rather than unreadable: count that
     // as "some processes could not be read" too, or the hint would never show.
     if !rustix::process::geteuid().is_root() && hides_pids(proc_root) {
-        found.unreadable += 1;
+        found.gaps.denied += 1;
     }
     for p in partials {
         found.entries.extend(p.entries);
         found.names.extend(p.names);
-        found.unreadable += p.unreadable;
+        found.gaps.denied += p.gaps.denied;
+        found.gaps.failed += p.gaps.failed;
+        if found.gaps.first_error.is_none() {
+            found.gaps.first_error = p.gaps.first_error;
+        }
     }
     Ok(found)
 }
@@ -163,16 +198,23 @@ fn scan_pids(root: &OwnedFd, pids: impl Iterator<Item = u32>) -> Found {
             Mode::empty(),
         ) {
             Ok(d) => d,
-            Err(Errno::ACCESS) | Err(Errno::PERM) => {
-                out.unreadable += 1;
+            Err(e) if vanished(e) => continue,
+            Err(e) => {
+                out.failed(e);
                 continue;
             }
-            Err(_) => continue, // exited (ENOENT/ESRCH) or a kernel thread quirk
         };
         let before = out.entries.len();
         let mut it = RawDir::new(fd_dir.as_fd(), &mut dirbuf);
         while let Some(entry) = it.next() {
-            let Ok(entry) = entry else { break };
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) if vanished(e) => break,
+                Err(e) => {
+                    out.failed(e);
+                    break;
+                }
+            };
             let name = entry.file_name();
             let Some(fd) = parse_u32(name.to_bytes()) else {
                 continue;
@@ -186,12 +228,14 @@ fn scan_pids(root: &OwnedFd, pids: impl Iterator<Item = u32>) -> Found {
                 StatxFlags::TYPE | StatxFlags::INO,
             ) {
                 Ok(st) => st,
-                // The directory may be listable while its links are not (ptrace checks).
-                Err(Errno::ACCESS) | Err(Errno::PERM) => {
-                    out.unreadable += 1;
+                Err(e) if vanished(e) => continue, // closed meanwhile
+                // The directory may be listable while its links are not (ptrace checks), or
+                // the kernel may refuse for want of memory: the rest of this process is
+                // unknown either way.
+                Err(e) => {
+                    out.failed(e);
                     break;
                 }
-                Err(_) => continue, // closed meanwhile
             };
             if u32::from(st.stx_mode) & S_IFMT == S_IFSOCK {
                 out.entries.push(Entry {

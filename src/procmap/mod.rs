@@ -83,6 +83,74 @@ impl std::error::Error for ScanError {
     }
 }
 
+/// What a scan could not see, so owners may be missing: data for the caller to report once.
+/// A process that exits mid-scan is not a gap (its sockets go with it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanGaps {
+    /// Processes whose descriptors we may not read (EACCES, EPERM), plus one for hidepid.
+    pub denied: usize,
+    /// Processes whose descriptors could not be read for any other reason.
+    pub failed: usize,
+    /// The first of those other errors, as an OS error number.
+    pub first_error: Option<i32>,
+    /// The proc root lists no process at all; `Some(true)` if it is a proc file system
+    /// nonetheless, `Some(false)` if it is not one (e.g. /proc unmounted).
+    pub no_processes: Option<bool>,
+}
+
+impl ScanGaps {
+    /// Whether some owners may be missing.
+    pub fn any(&self) -> bool {
+        self.denied > 0 || self.failed > 0 || self.no_processes.is_some()
+    }
+
+    /// Whether some owners are missing for a reason other than permission: an owner filter's
+    /// answer cannot be trusted then.
+    pub fn failed(&self) -> bool {
+        self.failed > 0 || self.no_processes.is_some()
+    }
+
+    /// The non-permission gaps as a message (without the program name), if there are any.
+    /// Like every message it may echo a path: escape it for the terminal when printing.
+    pub fn failure(&self, proc_root: &Path) -> Option<String> {
+        let root = proc_root.display();
+        if let Some(procfs) = self.no_processes {
+            let why = if procfs {
+                "a proc file system that shows no process"
+            } else {
+                "not a proc file system; is /proc mounted?"
+            };
+            return Some(format!(
+                "{root} lists no processes ({why}): sockets are shown without owners"
+            ));
+        }
+        if self.failed == 0 {
+            return None;
+        }
+        let error = self
+            .first_error
+            .map(|n| std::io::Error::from_raw_os_error(n).to_string())
+            .unwrap_or_else(|| "unknown error".into());
+        let (n, s) = (self.failed, if self.failed == 1 { "" } else { "es" });
+        Some(format!(
+            "the descriptors of {n} process{s} under {root} could not be read ({error}): \
+             their sockets are shown without owners"
+        ))
+    }
+}
+
+/// Raises the soft descriptor limit to the hard one: the owner scan holds a directory open per
+/// scanning thread, and a limit of a few descriptors would otherwise cost owners. Failing is
+/// harmless (the scan reports what it could not read).
+pub fn raise_descriptor_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut lim = getrlimit(Resource::Nofile);
+    if lim.current < lim.maximum {
+        lim.current = lim.maximum;
+        let _ = setrlimit(Resource::Nofile, lim);
+    }
+}
+
 /// inode → owners, built by [`OwnerMap::scan`].
 #[derive(Debug)]
 pub struct OwnerMap {
@@ -94,8 +162,8 @@ pub struct OwnerMap {
     slots: Vec<u32>,
     /// Sorted by pid; only processes that hold at least one socket.
     names: Vec<(u32, Box<[u8]>)>,
-    /// Processes whose descriptors could not be read (permission).
-    pub unreadable: usize,
+    /// What the scan could not see.
+    pub gaps: ScanGaps,
     /// Which scan ran.
     pub by: ScanKind,
     /// Why the BPF iterator was not used, when `Auto` fell back to /proc.
@@ -144,7 +212,7 @@ impl OwnerMap {
             source,
         })?;
         let mut map = OwnerMap::build(found.entries, found.names, ScanKind::Proc);
-        map.unreadable = found.unreadable;
+        map.gaps = found.gaps;
         map.fallback_reason = fallback_reason;
         Ok(map)
     }
@@ -173,7 +241,7 @@ impl OwnerMap {
             entries,
             slots,
             names,
-            unreadable: 0,
+            gaps: ScanGaps::default(),
             by,
             fallback_reason: None,
         }
@@ -253,7 +321,7 @@ impl OwnerMap {
 
     /// Whether some processes could not be inspected (so some owners may be missing).
     pub fn incomplete(&self) -> bool {
-        self.unreadable > 0
+        self.gaps.any()
     }
 }
 

@@ -408,7 +408,8 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
                 .and_then(|x| x.cgroup_id)
                 .and_then(|id| ctx.cgroups.and_then(|c| c.path(id)))
             {
-                Some(path) => o.str(path)?,
+                // JSON strings are Unicode: like every other name, lossy there.
+                Some(path) => o.str(&String::from_utf8_lossy(path))?,
                 None => o.null(),
             }
             o.key(key!("shutdown"));
@@ -479,7 +480,7 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
                 self.ctx
                     .cgroups
                     .and_then(|c| c.path(id))
-                    .map(str::to_string)
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
             }));
             j.shutdown = Some(x.and_then(|x| x.shutdown));
         }

@@ -120,12 +120,17 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
             (InetProto::UdpLite, crate::model::Family::V6) => "udpl6",
             (p, f) => p.name(f),
         };
-        let (rq, sq) = (s.recv_q.unwrap_or(0), s.send_q.unwrap_or(0));
         push_left(&mut self.line, proto, 5);
         self.line.push(' ');
-        push_u64_right(&mut self.line, rq.into(), 6);
-        self.line.push(' ');
-        push_u64_right(&mut self.line, sq.into(), 6);
+        // A queue the kernel gave no value for (its −1 sentinel) is `-`, never 4294967295.
+        for q in [s.recv_q, s.send_q] {
+            match q {
+                Some(n) => push_u64_right(&mut self.line, n.into(), 6),
+                None => self.line.push_str("     -"),
+            }
+            self.line.push(' ');
+        }
+        self.line.pop();
         self.line.push(' ');
         self.cell.clear();
         endpoint(&mut self.cell, self.names, i.local, i.proto);
@@ -212,6 +217,9 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
         };
         let state = match s.state {
             State::Listen => "LISTENING",
+            // A connection queued on a listener, not yet accepted: no inode yet (netstat's
+            // word, from the kernel's SS_CONNECTING).
+            State::Established if s.inode == 0 => "CONNECTING",
             State::Established => "CONNECTED",
             State::SynSent => "CONNECTING",
             State::Close => "",
@@ -339,10 +347,7 @@ fn internals_line(line: &mut String, x: &Extensions, opts: &RenderOptions, ctx: 
         }
         if let Some(id) = x.cgroup_id {
             match ctx.cgroups.and_then(|c| c.path(id)) {
-                Some(p) => put(
-                    line,
-                    format_args!("cgroup:{}", crate::escape::escape(p.as_bytes())),
-                ),
+                Some(p) => put(line, format_args!("cgroup:{}", crate::escape::escape(p))),
                 None => put(line, format_args!("cgroup_id:{id}")),
             }
         }

@@ -16,6 +16,13 @@ pub use error::{errno_name, SourceError};
 
 use crate::model::{Socket, Table};
 
+/// A 32-bit count as the kernel reports it, or `None` for its "no value" sentinel: −1 as
+/// unsigned (a UDP socket being destroyed reports its send queue as `sk_wmem_alloc − 1` = −1).
+/// Such a value is never shown as 4294967295: tables print `-`, JSON `null`.
+pub(crate) fn kernel_count(v: u32) -> Option<u32> {
+    (v != u32::MAX).then_some(v)
+}
+
 /// Which source the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SourceChoice {

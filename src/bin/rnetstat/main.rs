@@ -40,11 +40,15 @@ fn main() -> ExitCode {
         }
     };
     let stdout = io::stdout();
-    let out = io::BufWriter::with_capacity(64 * 1024, RawStdout::new(stdout.lock()));
+    // SIGINT/SIGTERM end the run even while a write blocks (a reader that never reads).
+    let out = io::BufWriter::with_capacity(
+        64 * 1024,
+        rnetstat::StopOnSignal::new(RawStdout::new(stdout.lock())),
+    );
     match command.run(out, &mut |m| stderr.message(&m)) {
         Ok(Status::Complete) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(EXIT_RUNTIME),
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() || e.is_stopped() => ExitCode::SUCCESS,
         Err(e) => {
             stderr.error(&rnetstat::report::chain(&e));
             ExitCode::from(EXIT_RUNTIME)

@@ -51,6 +51,16 @@ impl<'a> RawStdout<'a> {
     }
 }
 
+/// The descriptor a blocked write waits on: the duplicate, or descriptor 1 itself.
+impl std::os::fd::AsFd for RawStdout<'_> {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match &self.file {
+            Ok(f) => f.as_fd(),
+            Err(_) => self._lock.as_fd(),
+        }
+    }
+}
+
 impl Write for RawStdout<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.file {

@@ -26,7 +26,7 @@ use netlink_sys::{protocols::NETLINK_SOCK_DIAG, Socket as NlSocket};
 use std::sync::mpsc;
 
 use super::{Query, Served, SourceError, SourceKind};
-use crate::model::{Family, InetProto, Socket, Table};
+use crate::model::{Family, InetProto, Socket, State, Table};
 
 /// `UDIAG_SHOW_UID`, missing from the crate's `ShowFlags`.
 const UDIAG_SHOW_UID: u32 = 0x40;
@@ -347,11 +347,22 @@ fn dump_request(table: Table, query: &Query, seq: u32) -> Result<Vec<u8>, std::i
             )
         }
         Table::Unix => {
+            // Queued connections are only seen through their listener: ask for listeners
+            // whenever ESTABLISHED is wanted (unwanted ones are dropped after).
+            let embryos = states & State::Established.mask_bit() != 0;
+            let asked = if embryos {
+                states | State::Listen.mask_bit()
+            } else {
+                states
+            };
             let req = UnixRequest {
-                state_flags: UnixStates::from_bits_retain(states),
+                state_flags: UnixStates::from_bits_retain(asked),
                 inode: 0,
                 show_flags: ShowFlags::from_bits_retain(
-                    (ShowFlags::NAME | ShowFlags::PEER | ShowFlags::RQLEN).bits() | UDIAG_SHOW_UID,
+                    (ShowFlags::NAME | ShowFlags::PEER | ShowFlags::RQLEN).bits()
+                        | UDIAG_SHOW_UID
+                        // A listener's queued connections (see parse::unix_embryos).
+                        | if embryos { ShowFlags::ICONS.bits() } else { 0 },
                 ),
                 cookie: [0xff; 8],
             };
@@ -477,13 +488,25 @@ impl Decoder<'_, '_> {
                     };
                     match rec {
                         // The kernel filtered by state already; the mask is re-checked
-                        // because unix dumps treat it loosely on some kernels.
-                        Ok(sock) if states & sock.state.mask_bit() != 0 => {
-                            if let Err(e) = (self.sink)(&sock) {
-                                return Some(Err(SourceError::Output(e)));
+                        // because unix dumps treat it loosely on some kernels, and because
+                        // listeners are asked for their queues even when not wanted.
+                        Ok(sock) => {
+                            if states & sock.state.mask_bit() != 0 {
+                                if let Err(e) = (self.sink)(&sock) {
+                                    return Some(Err(SourceError::Output(e)));
+                                }
+                            }
+                            if table == Table::Unix && sock.state == State::Listen {
+                                for e in parse::unix_embryos(&sock, msg.payload) {
+                                    if states & e.state.mask_bit() == 0 {
+                                        continue;
+                                    }
+                                    if let Err(e) = (self.sink)(&e) {
+                                        return Some(Err(SourceError::Output(e)));
+                                    }
+                                }
                             }
                         }
-                        Ok(_) => {}
                         Err(e) => self
                             .served
                             .skipped

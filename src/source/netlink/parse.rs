@@ -26,6 +26,7 @@ pub const UNIX_DIAG_MSG_LEN: usize = 16;
 
 const UNIX_DIAG_NAME: u16 = 0;
 const UNIX_DIAG_PEER: u16 = 2;
+const UNIX_DIAG_ICONS: u16 = 3;
 const UNIX_DIAG_RQLEN: u16 = 4;
 const UNIX_DIAG_UID: u16 = 7;
 
@@ -214,9 +215,9 @@ pub fn inet(
     };
     Ok(Socket {
         state,
-        recv_q: Some(rqueue),
-        send_q: Some(send_q),
-        uid: Some(uid),
+        recv_q: crate::source::kernel_count(rqueue),
+        send_q: crate::source::kernel_count(send_q),
+        uid: crate::source::kernel_count(uid),
         inode,
         detail: Detail::Inet(InetInfo {
             proto,
@@ -235,6 +236,42 @@ pub fn inet(
             }),
         }),
     })
+}
+
+/// The connections waiting in a unix listener's accept queue ("embryos": connected, not yet
+/// accepted), from its UNIX_DIAG_ICONS attribute. The kernel cannot dump an embryo itself (it
+/// has no inode yet, and the dump skips inode 0) but lists, per queued connection, the inode
+/// of the connecting socket. Each becomes the record /proc/net/unix shows for it: the
+/// listener's type and name, inode 0, ESTABLISHED (its sk_state), with the connecting socket
+/// as its peer — so both sources list the same sockets.
+pub fn unix_embryos(listener: &Socket, payload: &[u8]) -> Vec<Socket> {
+    let Some(icons) = payload
+        .get(UNIX_DIAG_MSG_LEN..)
+        .and_then(|b| attributes(b).find(|(t, _)| *t == UNIX_DIAG_ICONS))
+        .map(|(_, v)| v)
+    else {
+        return Vec::new();
+    };
+    let Detail::Unix(u) = &listener.detail else {
+        return Vec::new();
+    };
+    icons
+        .chunks_exact(4)
+        .filter_map(|c| c.try_into().ok().map(u32::from_ne_bytes))
+        .map(|peer| Socket {
+            state: State::Established,
+            recv_q: None,
+            send_q: None,
+            uid: None,
+            inode: 0,
+            detail: Detail::Unix(UnixInfo {
+                kind: u.kind,
+                name: u.name.clone(),
+                peer_inode: (peer != 0).then_some(u64::from(peer)),
+                refcnt: None,
+            }),
+        })
+        .collect()
 }
 
 /// Decodes the payload of one SOCK_DIAG_BY_FAMILY message for the unix table.
@@ -271,10 +308,10 @@ pub fn unix(payload: &[u8]) -> Result<Socket, DecodeError> {
             UNIX_DIAG_NAME => name = unix_name(v),
             UNIX_DIAG_PEER => peer = u32_at(v, 0).map(u64::from).filter(|p| *p != 0),
             UNIX_DIAG_RQLEN => {
-                sock.recv_q = u32_at(v, 0);
-                sock.send_q = u32_at(v, 4);
+                sock.recv_q = u32_at(v, 0).and_then(crate::source::kernel_count);
+                sock.send_q = u32_at(v, 4).and_then(crate::source::kernel_count);
             }
-            UNIX_DIAG_UID => sock.uid = u32_at(v, 0),
+            UNIX_DIAG_UID => sock.uid = u32_at(v, 0).and_then(crate::source::kernel_count),
             _ => {}
         }
     }

@@ -137,14 +137,31 @@ fn bytecode_longer_than_an_attribute_can_hold_is_refused() {
 }
 
 #[test]
-fn unix_dump_asks_for_name_peer_queue_and_uid() {
+fn unix_dump_asks_for_name_peer_queue_uid_and_the_accept_queue() {
     let got = dump_request(Table::Unix, &query(0x0fff, false, None), 5).expect("builds");
     let mut want = header(40, 5);
     want.extend([1, 0, 0, 0]); // sdiag_family AF_UNIX, sdiag_protocol 0, pad
     want.extend(0x0fffu32.to_le_bytes()); // udiag_states
     want.extend([0; 4]); // udiag_ino: any
-                         // udiag_show: UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID
-    want.extend((0x01u32 | 0x04 | 0x10 | 0x40).to_le_bytes());
+                         // udiag_show: NAME | PEER | ICONS (a listener's queued connections) | RQLEN | UID
+    want.extend((0x01u32 | 0x04 | 0x08 | 0x10 | 0x40).to_le_bytes());
     want.extend([0xff; 8]); // udiag_cookie: INET_DIAG_NOCOOKIE
     assert_eq!(got, want);
+}
+
+/// Without -a only non-listening sockets are wanted, but a queued connection is seen only
+/// through its listener: listeners are asked for too (and dropped after decoding).
+#[test]
+fn a_unix_dump_for_connections_asks_for_listeners_and_their_queue() {
+    let established = 1u32 << 1;
+    let got = dump_request(Table::Unix, &query(established, false, None), 6).expect("builds");
+    assert_eq!(&got[20..24], &(established | 1 << 10).to_le_bytes()); // + TCP_LISTEN
+    assert_eq!(
+        &got[28..32],
+        &(0x01u32 | 0x04 | 0x08 | 0x10 | 0x40).to_le_bytes()
+    );
+    let listening = 1u32 << 10;
+    let got = dump_request(Table::Unix, &query(listening, false, None), 7).expect("builds");
+    assert_eq!(&got[20..24], &listening.to_le_bytes());
+    assert_eq!(&got[28..32], &(0x01u32 | 0x04 | 0x10 | 0x40).to_le_bytes()); // no ICONS
 }

@@ -405,15 +405,17 @@ impl TcpInfo {
             rcv_ssthresh: b.u32(RCV_SSTHRESH),
             rtt: b.u32(RTT),
             rttvar: b.u32(RTTVAR),
-            snd_ssthresh: b.u32(SND_SSTHRESH),
+            // TCP_INFINITE_SSTHRESH: no threshold yet (ss leaves it out too).
+            snd_ssthresh: b.u32(SND_SSTHRESH).filter(|&t| t < 0x7fff_ffff),
             snd_cwnd: b.u32(SND_CWND),
             advmss: b.u32(ADVMSS),
             reordering: b.u32(REORDERING),
             rcv_rtt: b.u32(RCV_RTT),
             rcv_space: b.u32(RCV_SPACE),
             total_retrans: b.u32(TOTAL_RETRANS),
-            pacing_rate: b.u64(PACING_RATE),
-            max_pacing_rate: b.u64(MAX_PACING_RATE),
+            // ~0 is the kernel's "unlimited" (no pacing, no cap): absent, never 18446744073709551615.
+            pacing_rate: b.u64(PACING_RATE).filter(|&r| r != u64::MAX),
+            max_pacing_rate: b.u64(MAX_PACING_RATE).filter(|&r| r != u64::MAX),
             bytes_acked: b.u64(BYTES_ACKED),
             bytes_received: b.u64(BYTES_RECEIVED),
             segs_out: b.u32(SEGS_OUT),
@@ -726,7 +728,7 @@ mod tests {
         b.extend(u32s.iter().flat_map(|v| v.to_ne_bytes()));
         assert_eq!(b.len(), 104, "end of the 2.6-era struct");
         b.extend(1_000_000_001u64.to_ne_bytes()); // tcpi_pacing_rate
-        b.extend(u64::MAX.to_ne_bytes()); //         tcpi_max_pacing_rate (unlimited)
+        b.extend(2_000_000_002u64.to_ne_bytes()); // tcpi_max_pacing_rate
         b.extend(1_000_003u64.to_ne_bytes()); //     tcpi_bytes_acked
         b.extend(1_000_004u64.to_ne_bytes()); //     tcpi_bytes_received
         b.extend(31u32.to_ne_bytes()); //            tcpi_segs_out
@@ -815,7 +817,7 @@ mod tests {
         );
         assert_eq!(
             (t.pacing_rate, t.max_pacing_rate),
-            (Some(1_000_000_001), Some(u64::MAX))
+            (Some(1_000_000_001), Some(2_000_000_002))
         );
         assert_eq!(
             (t.bytes_acked, t.bytes_received),
@@ -895,6 +897,24 @@ mod tests {
         }
     }
 
+    /// The kernel's "unlimited" (~0) pacing rates and TCP_INFINITE_SSTHRESH are absent, never
+    /// printed as 18446744073709551615 or 2147483647.
+    #[test]
+    fn sentinel_values_are_absent() {
+        let mut b = tcp_info_6_18();
+        b[offset::PACING_RATE..offset::PACING_RATE + 8].copy_from_slice(&u64::MAX.to_ne_bytes());
+        b[offset::MAX_PACING_RATE..offset::MAX_PACING_RATE + 8]
+            .copy_from_slice(&u64::MAX.to_ne_bytes());
+        b[offset::SND_SSTHRESH..offset::SND_SSTHRESH + 4]
+            .copy_from_slice(&0x7fff_ffffu32.to_ne_bytes());
+        let t = TcpInfo::decode(&b);
+        assert_eq!(
+            (t.pacing_rate, t.max_pacing_rate, t.snd_ssthresh),
+            (None, None, None)
+        );
+        assert_eq!(t.total_retrans, Some(22), "the other fields stay");
+    }
+
     #[test]
     fn kernel_generations_by_length() {
         let full = tcp_info_6_18();
@@ -910,7 +930,7 @@ mod tests {
         let odd = TcpInfo::decode(&full[..125]); // cut inside tcpi_bytes_acked
         assert_eq!(
             (odd.max_pacing_rate, odd.bytes_acked),
-            (Some(u64::MAX), None)
+            (Some(2_000_000_002), None)
         );
         let odd = TcpInfo::decode(&full[..7]); // cut before tcpi_delivery_rate_app_limited
         assert_eq!(

@@ -123,9 +123,9 @@ pub fn inet_line(
     };
     Ok(Socket {
         state,
-        recv_q: Some(rx),
-        send_q: Some(tx),
-        uid: Some(uid),
+        recv_q: crate::source::kernel_count(rx),
+        send_q: crate::source::kernel_count(tx),
+        uid: crate::source::kernel_count(uid),
         inode,
         detail: Detail::Inet(InetInfo {
             proto,
