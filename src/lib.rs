@@ -8,6 +8,7 @@ pub mod cgroup;
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod container;
 pub mod decimal;
 pub mod demo;
 pub mod escape;
