@@ -18,6 +18,7 @@ pub mod kill;
 pub mod listing;
 pub mod model;
 pub mod names;
+pub mod netns;
 pub mod nettab;
 pub mod procmap;
 pub mod render;
