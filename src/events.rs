@@ -232,6 +232,7 @@ pub fn run<W: io::Write>(
                 kind: EventKind::Destroyed,
                 from: None,
                 socket: &sock_rec,
+                netns: None,
             };
             out = crate::render::event_line(cfg, names, ctx, out, &ev)
                 .map_err(|e| EventsError::List(ListError::Output(e)))?;

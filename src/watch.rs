@@ -61,6 +61,8 @@ pub struct Event<'a> {
     pub from: Option<State>,
     /// The socket as last seen (for GONE: as it was before it disappeared).
     pub socket: &'a Socket,
+    /// With -N: the namespace the socket is in.
+    pub netns: Option<&'a crate::netns::Netns>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -196,6 +198,7 @@ pub fn run<W: io::Write>(
                 kind,
                 from,
                 socket,
+                netns: None,
             };
             out =
                 crate::render::event_line(cfg, names, ctx, out, &ev).map_err(ListError::Output)?;

@@ -99,10 +99,8 @@ where
             }
             let r = work(i);
             put(i, Ok(r));
-            if let Err(e) = setns(&home) {
-                // Stuck in a foreign namespace: end this thread now.
-                return Err(e);
-            }
+            // Stuck in a foreign namespace: end this thread now.
+            setns(&home)?;
         }
     };
     let threads = threads.clamp(1, n.max(1));

@@ -213,7 +213,7 @@ pub fn discover(specs: &[Spec], proc_root: &Path) -> Result<Found, NetnsError> {
         found.unreadable_processes = unreadable;
         // Named ones by name, then nameless by inode.
         more.sort_by(|a, b| {
-            let key = |i: u64| (names.get(&i).is_none(), names.get(&i).cloned(), i);
+            let key = |i: u64| (!names.contains_key(&i), names.get(&i).cloned(), i);
             key(a.0).cmp(&key(b.0))
         });
         for (inode, fd) in more {
