@@ -485,9 +485,10 @@ fn gather(cfg: &Config) -> Result<Gathered, ListError> {
         let scanned = match scan {
             None => None,
             Some(Ok(h)) => Some(h.join().unwrap_or_else(|_| {
-                Err(ScanError::Proc(io::Error::other(
-                    "the owner scan thread panicked",
-                )))
+                Err(ScanError::Proc {
+                    root: cfg.proc_root.clone(),
+                    source: io::Error::other("the owner scan thread panicked"),
+                })
             })),
             Some(Err(_)) => Some(scan_owners(cfg)),
         };
