@@ -501,3 +501,100 @@ fn an_ordinary_user_lists_what_it_can_and_says_what_it_skipped() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Reads `child`'s stdout lines on a thread, so a test can wait for one with a deadline.
+fn lines_of(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The first line `rx` gives within 10 s that `want` accepts, with every line seen on failure.
+fn wait_for(
+    rx: &std::sync::mpsc::Receiver<String>,
+    what: &str,
+    want: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let v: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                if want(&v) {
+                    return v;
+                }
+                seen.push(line);
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("no {what} within 10 s; saw:\n{}", seen.join("\n"));
+}
+
+#[test]
+fn watch_follows_sockets_in_each_namespace() {
+    if cannot_run() {
+        return;
+    }
+    let ns = NamedNs::new("watch");
+    let h = Holder::in_named(&ns);
+    let mut child = Command::new(BIN)
+        .args(["--watch", "0.2", "-N", "all", "-tanp", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn watch");
+    let rx = lines_of(&mut child);
+    let watch = Reaped(child);
+    let port = u64::from(h.listen_port);
+    let in_ns = |v: &Value| v["socket"]["netns"]["inode"].as_u64() == Some(ns.inode());
+    let exists = wait_for(&rx, "EXISTS of the listener", |v| {
+        v["event"] == "exists" && in_ns(v) && v["socket"]["local"]["port"].as_u64() == Some(port)
+    });
+    assert_eq!(exists["socket"]["netns"]["name"], ns.name.as_str());
+    assert_eq!(owner_pids(&exists["socket"]), [u64::from(h.pid)]);
+    let pid = h.pid;
+    drop(h);
+    let gone = wait_for(&rx, "GONE of the listener", |v| {
+        v["event"] == "gone" && in_ns(v) && v["socket"]["local"]["port"].as_u64() == Some(port)
+    });
+    assert_eq!(
+        owner_pids(&gone["socket"]),
+        [u64::from(pid)],
+        "owners as last seen"
+    );
+    drop(watch);
+}
+
+#[test]
+fn summary_counts_the_sockets_of_the_namespaces_listed() {
+    if cannot_run() {
+        return;
+    }
+    let ns = NamedNs::new("sum");
+    let _h = Holder::in_named(&ns);
+    let r = rnetstat(&["--summary", "-N", &ns.name, "--json"]);
+    assert_eq!(r.code(), Some(0), "{}", r.explain());
+    let v: Value = serde_json::from_slice(&r.out.stdout).expect("JSON");
+    assert_eq!(
+        v["tcp"]["total"],
+        3,
+        "listener and two ends: {}",
+        r.explain()
+    );
+    assert_eq!(v["tcp"]["estab"], 2, "{}", r.explain());
+    assert_eq!(
+        v["unix"], 0,
+        "a fresh namespace has no unix sockets of its own"
+    );
+}
