@@ -598,3 +598,51 @@ fn summary_counts_the_sockets_of_the_namespaces_listed() {
         "a fresh namespace has no unix sockets of its own"
     );
 }
+
+#[test]
+fn events_are_followed_inside_each_namespace() {
+    if cannot_run() {
+        return;
+    }
+    let ns = NamedNs::new("ev");
+    let mut child = Command::new(BIN)
+        .args(["--events", "-v", "-N", &ns.name, "-tn", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn events");
+    // -v says when the subscription is made; wait for that before making the event.
+    let stderr = child.stderr.take().expect("stderr");
+    let mut line = String::new();
+    let mut err = BufReader::new(stderr);
+    while !line.contains("following") {
+        line.clear();
+        if err.read_line(&mut line).unwrap_or(0) == 0 {
+            panic!("--events ended before subscribing");
+        }
+    }
+    let rx = lines_of(&mut child);
+    let events = Reaped(child);
+    let script = "import socket\n\
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)\n\
+c = socket.create_connection(l.getsockname()); a, _ = l.accept()\n\
+print(l.getsockname()[1], flush=True)\n\
+a.close(); c.close(); l.close()\n";
+    let out = Command::new("ip")
+        .args(["netns", "exec", &ns.name, "python3", "-c", script])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let port: u64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("port");
+    let ev = wait_for(&rx, "a destroy event from the namespace", |v| {
+        v["event"] == "destroy"
+            && (v["socket"]["local"]["port"].as_u64() == Some(port)
+                || v["socket"]["remote"]["port"].as_u64() == Some(port))
+    });
+    assert_eq!(ev["socket"]["netns"]["inode"].as_u64(), Some(ns.inode()));
+    assert_eq!(ev["socket"]["netns"]["name"], ns.name.as_str());
+    drop(events);
+}
