@@ -646,3 +646,40 @@ a.close(); c.close(); l.close()\n";
     assert_eq!(ev["socket"]["netns"]["name"], ns.name.as_str());
     drop(events);
 }
+
+#[test]
+fn the_proc_source_reads_each_namespace_s_own_tables() {
+    if cannot_run() {
+        return;
+    }
+    let ns = NamedNs::new("proc");
+    let h = Holder::in_named(&ns);
+    // /proc/net follows the main thread's namespace; the entered thread reads its own.
+    let (r, list) = listed(&["-N", &ns.name, "--source", "proc", "-tanpeo", "--json"]);
+    let l = listener(&list, h.listen_port);
+    assert_eq!(
+        netns_of(l),
+        (ns.inode(), Some(ns.name.clone())),
+        "{}",
+        r.explain()
+    );
+    assert_eq!(owner_pids(l), [u64::from(h.pid)], "{}", r.explain());
+    assert!(
+        l.get("user").is_some() && l.get("timer").is_some(),
+        "-e -o: {l}"
+    );
+    assert_eq!(
+        list.len(),
+        3,
+        "only the namespace's own sockets: {}",
+        r.explain()
+    );
+    let (r, list) = listed(&["-N", &ns.name, "-tn", "--info", "--memory", "--json"]);
+    assert_eq!(list.len(), 2, "{}", r.explain());
+    assert!(
+        list.iter()
+            .all(|s| s["info"].is_object() && s["memory"].is_object()),
+        "{}",
+        r.explain()
+    );
+}
