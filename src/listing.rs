@@ -32,6 +32,8 @@ pub struct Outcome {
     pub netns_failures: Vec<(String, SourceError)>,
     /// With -N: namespaces that could not be entered, and why.
     pub netns_skipped: Vec<netns::Skipped>,
+    /// With -N: arguments whose namespace has gone since they were checked, and why.
+    pub netns_gone: Vec<(String, io::Error)>,
     /// With `-N all`: processes whose namespace could not be read.
     pub netns_unreadable_processes: usize,
 }
@@ -66,6 +68,21 @@ impl Outcome {
                 "skipped {n} network namespace{} that could not be entered ({})",
                 if n == 1 { "" } else { "s" },
                 reasons.join("; ")
+            ));
+        }
+        if !self.netns_gone.is_empty() {
+            let gone: Vec<String> = self
+                .netns_gone
+                .iter()
+                .map(|(arg, why)| {
+                    let full = why.to_string();
+                    let plain = full.split(" (os error").next().unwrap_or(&full).to_string();
+                    format!("{} ({plain})", crate::escape::escape(arg.as_bytes()))
+                })
+                .collect();
+            parts.push(format!(
+                "skipped network namespaces that are gone: {}",
+                gone.join(", ")
             ));
         }
         if self.netns_unreadable_processes > 0 {
@@ -470,7 +487,7 @@ fn dump_tables(cfg: &Config, entered: bool) -> Dump {
 /// -N: finds the namespaces, dumps each from a thread inside it (a few at a time) while the
 /// owner scan runs once for all of them — socket inodes are unique host-wide.
 fn gather(cfg: &Config) -> Result<Gathered, ListError> {
-    let found = netns::discover(&cfg.netns, &cfg.proc_root).map_err(ListError::Netns)?;
+    let found = netns::discover_remaining(&cfg.netns, &cfg.proc_root).map_err(ListError::Netns)?;
     let fds: Vec<_> = found.targets.iter().map(|t| t.fd.as_ref()).collect();
     let work = |i: usize| dump_tables(cfg, fds[i].is_some());
     let threads = std::thread::available_parallelism()
@@ -505,6 +522,7 @@ fn gather(cfg: &Config) -> Result<Gathered, ListError> {
         } else {
             found.unreadable_processes
         },
+        netns_gone: found.gone,
         ..Outcome::default()
     };
     let mut namespaces = Vec::new();

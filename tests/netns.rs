@@ -683,3 +683,45 @@ fn the_proc_source_reads_each_namespace_s_own_tables() {
         r.explain()
     );
 }
+
+#[test]
+fn a_namespace_gone_mid_run_is_skipped_with_a_hint() {
+    if cannot_run() || !have("unshare") && skip("needs unshare") {
+        return;
+    }
+    let h = Holder::spawn(&[
+        "unshare",
+        "-n",
+        "sh",
+        "-c",
+        "ip link set lo up && exec \"$@\"",
+        "sh",
+    ]);
+    let spec = format!("pid:{}", h.pid);
+    let mut child = Command::new(BIN)
+        .args(["-c", "0.2", "-N", &spec, "-tln"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn -c");
+    let rx = lines_of(&mut child);
+    let stderr = child.stderr.take().expect("stderr");
+    let run = Reaped(child);
+    let row = format!("127.0.0.1:{}", h.listen_port);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !rx
+        .recv_timeout(std::time::Duration::from_secs(1))
+        .is_ok_and(|l| l.contains(&row))
+    {
+        assert!(std::time::Instant::now() < deadline, "never listed {row}");
+    }
+    drop(h);
+    let mut line = String::new();
+    let mut err = BufReader::new(stderr);
+    err.read_line(&mut line).expect("stderr line");
+    assert!(
+        line.contains("gone") && line.contains(&spec),
+        "one hint naming the namespace that went: {line}"
+    );
+    drop(run);
+}

@@ -74,6 +74,8 @@ pub struct Found {
     pub targets: Vec<Target>,
     /// Processes whose namespace could not be read (another user's, without privilege).
     pub unreadable_processes: usize,
+    /// Arguments whose namespace could no longer be opened (see [`discover_remaining`]).
+    pub gone: Vec<(String, io::Error)>,
 }
 
 /// A `-N` argument that names nothing usable.
@@ -165,6 +167,17 @@ fn run_netns_names() -> BTreeMap<u64, Box<[u8]>> {
 /// Finds the namespaces `specs` select. An argument that names nothing usable is an error;
 /// with `all`, whatever cannot be opened is simply not found.
 pub fn discover(specs: &[Spec], proc_root: &Path) -> Result<Found, NetnsError> {
+    discover_with(specs, proc_root, false)
+}
+
+/// [`discover`] for a listing after the arguments were checked: a namespace named by an
+/// argument that has gone since (its process exited, its name was deleted) is reported in
+/// [`Found::gone`] instead of failing the whole listing.
+pub fn discover_remaining(specs: &[Spec], proc_root: &Path) -> Result<Found, NetnsError> {
+    discover_with(specs, proc_root, true)
+}
+
+fn discover_with(specs: &[Spec], proc_root: &Path, lenient: bool) -> Result<Found, NetnsError> {
     let own = own_inode().map_err(|source| NetnsError {
         arg: "all".into(),
         path: "/proc/self/ns/net".into(),
@@ -231,9 +244,11 @@ pub fn discover(specs: &[Spec], proc_root: &Path) -> Result<Found, NetnsError> {
                 proc_root.join(format!("{pid}/ns/net")),
             ),
         };
-        let (fd, inode) =
-            open_netns(None, &path).map_err(|source| NetnsError { arg, path, source })?;
-        add(&mut found, inode, Some(fd));
+        match open_netns(None, &path) {
+            Ok((fd, inode)) => add(&mut found, inode, Some(fd)),
+            Err(source) if lenient => found.gone.push((arg, source)),
+            Err(source) => return Err(NetnsError { arg, path, source }),
+        }
     }
     Ok(found)
 }
