@@ -147,6 +147,9 @@ def main():
     ap.add_argument("--rnetstat", default="target/release/rnetstat")
     ap.add_argument("--smoke", action="store_true", help="5 namespaces x 20 connections, 2 runs")
     ap.add_argument("--json-out")
+    ap.add_argument("--child-ehash", type=int, default=0, metavar="N",
+                    help="set net.ipv4.tcp_child_ehash_entries=N while the namespaces are made "
+                         "(each then gets its own TCP hash table), restored at exit")
     a = ap.parse_args()
     if a.smoke:
         a.namespaces, a.connections, a.runs, a.ss_runs = 5, 20, 2, 1
@@ -161,11 +164,20 @@ def main():
         print("netns_bench: build %s first (cargo build --release)" % a.rnetstat, file=sys.stderr)
         return 2
     rn = os.path.abspath(a.rnetstat)
+    ehash_key = "/proc/sys/net/ipv4/tcp_child_ehash_entries"
+    ehash_before = None
+    if a.child_ehash:
+        with open(ehash_key) as f:
+            ehash_before = f.read().strip()
+        with open(ehash_key, "w") as f:
+            f.write(str(a.child_ehash))
     pop = Population(a.namespaces, a.connections)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
         t0 = time.perf_counter()
         names, one = pop.build()
+        empty = PREFIX + "empty"
+        pop.add_ns(empty)
         print("built %d namespaces x %d connections (+1 namespace with as many) in %.1f s"
               % (a.namespaces, a.connections, time.perf_counter() - t0), file=sys.stderr)
         sockets = a.namespaces * (2 * a.connections + 1)
@@ -179,6 +191,9 @@ def main():
             ("rnetstat -tanp, one namespace, same sockets",
              ["nsenter", "--net=/run/netns/" + one, rn, "-tanp"], False, a.runs),
             ("rnetstat -N all -tanp (whole host)", [rn, "-N", "all", "-tanp"], False, a.runs),
+            ("rnetstat -N <one empty namespace> -tan (the per-namespace floor)",
+             [rn, "-N", empty, "-tan"], False, a.runs),
+            ("rnetstat -N <%d names> -tan (no owners)" % len(names), [rn] + ns_args + ["-tan"], False, a.runs),
         ]
         results = {}
         for label, cmd, shell, runs in cases:
@@ -189,7 +204,8 @@ def main():
                 times.append(took)
             results[label] = {"median_s": statistics.median(times), "runs": times, "rows": rows(out)}
         print()
-        print("%d namespaces x %d connections (%d TCP sockets); median of runs" % (a.namespaces, a.connections, sockets))
+        print("%d namespaces x %d connections (%d TCP sockets); tcp_child_ehash_entries=%d; "
+              "median of runs" % (a.namespaces, a.connections, sockets, a.child_ehash))
         print()
         print("| command | median wall | rows |")
         print("|---|---|---|")
@@ -214,6 +230,9 @@ def main():
         return 0 if (a.smoke or not failed) else 3
     finally:
         pop.teardown()
+        if ehash_before is not None:
+            with open(ehash_key, "w") as f:
+                f.write(ehash_before)
 
 
 if __name__ == "__main__":
