@@ -284,7 +284,16 @@ impl Command {
                 report(cfg, &outcome, &mut hinted, messages)
             }
             Mode::Summary => {
-                let counters = crate::summary::load(&cfg.proc_root)?;
+                let counters = if cfg.netns.is_empty() {
+                    crate::summary::load(&cfg.proc_root)?
+                } else {
+                    let (counters, hint) =
+                        crate::summary::load_namespaces(&cfg.netns, &cfg.proc_root)?;
+                    if let Some(hint) = hint {
+                        messages(Message::warning(hint));
+                    }
+                    counters
+                };
                 let summary = crate::summary::Summary::from_counters(&counters);
                 match cfg.output {
                     OutputMode::Table => crate::summary::render(&mut out, &summary)?,

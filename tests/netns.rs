@@ -581,22 +581,23 @@ fn summary_counts_the_sockets_of_the_namespaces_listed() {
     if cannot_run() {
         return;
     }
-    let ns = NamedNs::new("sum");
-    let _h = Holder::in_named(&ns);
-    let r = rnetstat(&["--summary", "-N", &ns.name, "--json"]);
-    assert_eq!(r.code(), Some(0), "{}", r.explain());
-    let v: Value = serde_json::from_slice(&r.out.stdout).expect("JSON");
-    assert_eq!(
-        v["tcp"]["total"],
-        3,
-        "listener and two ends: {}",
-        r.explain()
-    );
-    assert_eq!(v["tcp"]["estab"], 2, "{}", r.explain());
-    assert_eq!(
-        v["unix"], 0,
-        "a fresh namespace has no unix sockets of its own"
-    );
+    let (a, b) = (NamedNs::new("sum"), NamedNs::new("sum"));
+    let (_ha, _hb) = (Holder::in_named(&a), Holder::in_named(&b));
+    let summary = |args: &[&str]| {
+        let r = rnetstat(args);
+        assert_eq!(r.code(), Some(0), "{}", r.explain());
+        let v: Value = serde_json::from_slice(&r.out.stdout).expect("JSON");
+        (r, v)
+    };
+    // ss -s's figures, read inside the namespace: the listener and both ends are in use,
+    // two are established.
+    let (r, one) = summary(&["--summary", "-N", &a.name, "--json"]);
+    assert_eq!(one["tcp_inuse"]["total"], 3, "{}", r.explain());
+    assert_eq!(one["tcp"]["estab"], 2, "{}", r.explain());
+    // Two namespaces add up.
+    let (r, two) = summary(&["--summary", "-N", &a.name, "-N", &b.name, "--json"]);
+    assert_eq!(two["tcp_inuse"]["total"], 6, "{}", r.explain());
+    assert_eq!(two["tcp"]["estab"], 4, "{}", r.explain());
 }
 
 #[test]
