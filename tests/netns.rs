@@ -438,7 +438,11 @@ fn bad_namespace_arguments_are_usage_errors_naming_them() {
         assert!(r.stderr().contains(says), "{}", r.explain());
         assert!(!r.stderr().contains("panicked"), "{}", r.explain());
     }
-    let r = rnetstat(&["-N", "all", "-s"]);
+    for other in ["-s", "-r", "-i"] {
+        let r = rnetstat(&["-N", "all", other]);
+        assert_eq!(r.code(), Some(2), "{}", r.explain());
+    }
+    let r = rnetstat(&["-N", "all", "-K", "sport = :1"]);
     assert_eq!(r.code(), Some(2), "{}", r.explain());
 }
 
