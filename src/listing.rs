@@ -514,6 +514,7 @@ fn gather(cfg: &Config) -> Result<Gathered, ListError> {
     let owners = scanned.transpose().map_err(ListError::Scan)?;
     let mut outcome = Outcome {
         owners_incomplete: owners.as_ref().is_some_and(OwnerMap::incomplete),
+        owner_gaps: owners.as_ref().map(|m| m.gaps.clone()).unwrap_or_default(),
         owners_by: owners.as_ref().map(|m| (m.by, m.fallback_reason.clone())),
         // Root may still be refused a few (a sandbox's pid 1): said only to ordinary users,
         // for whom it is the rule.
