@@ -187,6 +187,17 @@ pub struct Args {
     #[arg(long = "process", value_name = "NAME")]
     pub process: Vec<String>,
 
+    /// List the sockets of network namespace NS, with a first column naming it: a name under
+    /// /run/netns, a namespace file (/proc/PID/ns/net, /run/docker/netns/ID), pid:PID, or all
+    /// for every namespace on the host (repeatable; see NETWORK NAMESPACES)
+    #[arg(short = 'N', long = "netns", value_name = "NS")]
+    pub netns: Vec<String>,
+
+    /// Only sockets owned by a process in this container: a prefix of its id, or its name
+    /// (repeatable; see CONTAINERS)
+    #[arg(long = "container", value_name = "ID|NAME")]
+    pub container: Vec<String>,
+
     /// Only sockets of this user, by number or name (repeatable)
     #[arg(long = "uid", value_name = "UID|USER")]
     pub uid: Vec<String>,

@@ -284,7 +284,16 @@ impl Command {
                 report(cfg, &outcome, &mut hinted, messages)
             }
             Mode::Summary => {
-                let counters = crate::summary::load(&cfg.proc_root)?;
+                let counters = if cfg.netns.is_empty() {
+                    crate::summary::load(&cfg.proc_root)?
+                } else {
+                    let (counters, hint) =
+                        crate::summary::load_namespaces(&cfg.netns, &cfg.proc_root)?;
+                    if let Some(hint) = hint {
+                        messages(Message::warning(hint));
+                    }
+                    counters
+                };
                 let summary = crate::summary::Summary::from_counters(&counters);
                 match cfg.output {
                     OutputMode::Table => crate::summary::render(&mut out, &summary)?,
@@ -365,6 +374,15 @@ fn report(cfg: &Config, outcome: &Outcome, hinted: &mut bool, messages: Sink<'_>
     for f in &outcome.failures {
         messages(Message::warning(crate::report::chain(f)));
     }
+    for (netns, f) in &outcome.netns_failures {
+        messages(Message::warning(format!(
+            "network namespace {netns}: {}",
+            crate::report::chain(f)
+        )));
+    }
+    if let Some(hint) = outcome.netns_hint().filter(|_| !*hinted) {
+        messages(Message::warning(hint));
+    }
     let gaps = &outcome.owner_gaps;
     let owner_filter = cfg.filter.needs_owners();
     if gaps.any() && (cfg.programs || owner_filter) && !*hinted {
@@ -383,9 +401,16 @@ fn report(cfg: &Config, outcome: &Outcome, hinted: &mut bool, messages: Sink<'_>
             messages(Message::new(Level::Hint, hint));
         }
     }
+    // With -c, each hint is said once, in the first round.
+    if cfg.continuous.is_some() {
+        *hinted |= outcome.netns_hint().is_some();
+    }
     // An owner filter's answer is only as good as the scan: a scan that failed (rather than
     // being refused permission, which the hint covers) makes the listing incomplete.
-    if outcome.failures.is_empty() && !(owner_filter && gaps.failed()) {
+    if outcome.failures.is_empty()
+        && outcome.netns_failures.is_empty()
+        && !(owner_filter && gaps.failed())
+    {
         Status::Complete
     } else {
         Status::Incomplete

@@ -97,6 +97,8 @@ pub struct Config {
     pub stats_selection: crate::stats::Selection,
     /// What -r, -i and -g show.
     pub nettab: crate::nettab::Options,
+    /// `-N`: the network namespaces to list; empty for rnetstat's own only (and no Netns column).
+    pub netns: Vec<crate::netns::Spec>,
 }
 
 /// A usage error found after clap's own checks.
@@ -218,6 +220,36 @@ impl Config {
         for name in &a.process {
             filter = filter.with_program(name.as_bytes());
         }
+        for c in &a.container {
+            if c.is_empty() {
+                return Err(UsageError(
+                    "--container takes an id prefix or a name".into(),
+                ));
+            }
+            filter = filter.with_container(c.as_bytes());
+        }
+        let netns = a
+            .netns
+            .iter()
+            .map(|n| crate::netns::Spec::parse(n))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(UsageError)?;
+        if !netns.is_empty() && matches!(mode, Mode::Statistics | Mode::Kill | Mode::NetTable(_)) {
+            return Err(UsageError(
+                "-N lists sockets: it cannot be combined with -s, -K or the -r, -i, -g, -M, -Z \
+tables yet"
+                    .into(),
+            ));
+        }
+        // Names and files are checked now, so a typo is a usage error before anything is listed.
+        if !netns.is_empty() && !netns.contains(&crate::netns::Spec::All) {
+            crate::netns::discover(&netns, &a.proc_root).map_err(|e| {
+                let cause = std::error::Error::source(&e)
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default();
+                UsageError(format!("{e}{cause}"))
+            })?;
+        }
         if let Some(t) = &tables_for_names {
             for u in &a.uid {
                 filter = filter.with_uid(parse_uid(u, t).map_err(UsageError)?);
@@ -318,6 +350,7 @@ impl Config {
                     SourceArg::Proc => SourceChoice::Proc,
                 },
             },
+            netns,
         })
     }
 
@@ -327,9 +360,14 @@ impl Config {
         self.filter.request_mask(self.show_mask(table)) & State::KNOWN_MASK
     }
 
-    /// Whether owners must be scanned: for -p, or for --pid/--process.
+    /// Whether owners must be scanned: for -p, or for --pid/--process/--container.
     pub fn needs_owners(&self) -> bool {
         self.programs || self.filter.needs_owners()
+    }
+
+    /// Whether owners' containers are wanted: shown with -p, or filtered by --container.
+    pub fn needs_containers(&self) -> bool {
+        self.programs || self.filter.needs_containers()
     }
 
     /// netstat's -a/-l/default state mask for `table`.

@@ -68,8 +68,11 @@ impl std::error::Error for EventsError {
 /// A listing, indexed by addresses, to name the owner of a socket after it is gone.
 struct Recent {
     snap: Snapshot,
-    inode_by_addr: HashMap<(Table, SocketAddr, SocketAddr), u64>,
+    inode_by_addr: HashMap<AddrKey, u64>,
 }
+
+/// A socket by namespace inode (0 without -N), table and addresses.
+type AddrKey = (u64, Table, SocketAddr, SocketAddr);
 
 impl Recent {
     fn take(cfg: &Config) -> Result<Recent, EventsError> {
@@ -77,7 +80,12 @@ impl Recent {
         let inode_by_addr = snap
             .sockets
             .iter()
-            .filter_map(|s| s.inet().map(|i| ((s.table(), i.local, i.remote), s.inode)))
+            .enumerate()
+            .filter_map(|(n, s)| {
+                let ns = snap.netns_of(n).map_or(0, |ns| ns.inode);
+                s.inet()
+                    .map(|i| ((ns, s.table(), i.local, i.remote), s.inode))
+            })
             .filter(|(_, inode)| *inode != 0)
             .collect();
         Ok(Recent {
@@ -86,7 +94,7 @@ impl Recent {
         })
     }
 
-    fn owners_of(&self, key: &(Table, SocketAddr, SocketAddr)) -> Option<(u64, &OwnerMap)> {
+    fn owners_of(&self, key: &AddrKey) -> Option<(u64, &OwnerMap)> {
         let inode = *self.inode_by_addr.get(key)?;
         let map = self.snap.owners.as_ref()?;
         Some((inode, map))
@@ -111,6 +119,71 @@ fn subscribe() -> io::Result<NlSocket> {
     Ok(sock)
 }
 
+/// The subscriptions to follow: one in our own namespace, or with -N one made inside each
+/// namespace by a thread that entered it (a netlink socket stays in the namespace it was made
+/// in). Namespaces that cannot be entered are skipped, with the same hint as a listing.
+fn subscriptions(
+    cfg: &Config,
+    messages: Sink<'_>,
+) -> Result<Vec<(Option<crate::netns::Netns>, NlSocket)>, EventsError> {
+    if cfg.netns.is_empty() {
+        return Ok(vec![(None, subscribe().map_err(EventsError::Subscribe)?)]);
+    }
+    let found = crate::netns::discover(&cfg.netns, &cfg.proc_root)
+        .map_err(|e| EventsError::List(ListError::Netns(e)))?;
+    let fds: Vec<_> = found.targets.iter().map(|t| t.fd.as_ref()).collect();
+    let made = crate::netns::enter::run_each(&fds, 2, |_| subscribe());
+    let mut subs = Vec::new();
+    let mut outcome = crate::listing::Outcome::default();
+    for (target, r) in found.targets.into_iter().zip(made) {
+        match r {
+            Ok(Ok(sock)) => subs.push((Some(target.netns), sock)),
+            // Our own namespace fails as it would without -N.
+            Ok(Err(e)) if target.fd.is_none() => return Err(EventsError::Subscribe(e)),
+            Ok(Err(e)) => messages(Message::warning(format!(
+                "network namespace {}: cannot subscribe to sock_diag destroy events: {e}",
+                crate::escape::escape(&target.netns.label())
+            ))),
+            Err(
+                crate::netns::enter::EnterError::Setns(e)
+                | crate::netns::enter::EnterError::Thread(e),
+            ) => outcome.netns_skipped.push(crate::netns::Skipped {
+                netns: target.netns,
+                why: e,
+            }),
+        }
+    }
+    if let Some(hint) = outcome.netns_hint() {
+        messages(Message::warning(hint));
+    }
+    Ok(subs)
+}
+
+/// Waits up to 200 ms for a datagram on any of `subs`; the indexes of those that have one.
+fn ready(subs: &[(Option<crate::netns::Netns>, NlSocket)]) -> Vec<usize> {
+    if subs.len() == 1 {
+        return vec![0]; // its receive timeout does the waiting
+    }
+    let mut fds: Vec<libc::pollfd> = subs
+        .iter()
+        .map(|(_, s)| libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(s),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures for the whole call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 200) };
+    if n <= 0 {
+        return Vec::new();
+    }
+    fds.iter()
+        .enumerate()
+        .filter(|(_, p)| p.revents != 0)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Prints destruction events until SIGINT/SIGTERM or a write error.
 pub fn run<W: io::Write>(
     cfg: &Config,
@@ -118,7 +191,7 @@ pub fn run<W: io::Write>(
     out: W,
     messages: Sink<'_>,
 ) -> Result<(), EventsError> {
-    let sock = subscribe().map_err(EventsError::Subscribe)?;
+    let subs = subscriptions(cfg, messages)?;
     let cgroups = cfg
         .internals
         .extended
@@ -152,89 +225,99 @@ pub fn run<W: io::Write>(
             recent = take()?;
             taken = Instant::now();
         }
-        let (n, from) = match sock.recv_from(&mut &mut buf[..], libc::MSG_TRUNC) {
-            Ok(r) => r,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                continue
-            }
-            // The receive buffer overflowed: events were lost, but the stream goes on.
-            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                messages(Message::warning(
-                    "the kernel dropped some destruction events (receive buffer full)",
-                ));
-                continue;
-            }
-            Err(e) => return Err(EventsError::Receive(e)),
-        };
-        if n > buf.len() {
-            messages(Message::warning(format!(
-                "skipped a {n}-byte event datagram larger than the buffer"
-            )));
-            continue;
-        }
-        let groups = from.multicast_groups();
-        let Some(&(_, proto)) = GROUPS.iter().find(|(g, _)| groups & (1 << (g - 1)) != 0) else {
-            continue;
-        };
-        for msg in parse::messages(&buf[..n]) {
-            let msg = match msg {
-                Ok(m) => m,
-                Err(e) => {
-                    messages(Message::warning(format!(
-                        "skipped an event that could not be read: {e}"
-                    )));
-                    break;
+        for i in ready(&subs) {
+            let (netns, sock) = &subs[i];
+            let (n, from) = match sock.recv_from(&mut &mut buf[..], libc::MSG_TRUNC) {
+                Ok(r) => r,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue
                 }
+                // The receive buffer overflowed: events were lost, but the stream goes on.
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    messages(Message::warning(
+                        "the kernel dropped some destruction events (receive buffer full)",
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(EventsError::Receive(e)),
             };
-            if msg.kind != parse::SOCK_DIAG_BY_FAMILY {
+            if n > buf.len() {
+                messages(Message::warning(format!(
+                    "skipped a {n}-byte event datagram larger than the buffer"
+                )));
                 continue;
             }
-            let Ok(mut sock_rec) = parse::inet(msg.payload, proto, false, false) else {
+            let groups = from.multicast_groups();
+            let Some(&(_, proto)) = GROUPS.iter().find(|(g, _)| groups & (1 << (g - 1)) != 0)
+            else {
                 continue;
             };
-            let Some(info) = sock_rec.inet() else {
-                continue;
-            };
-            let table = sock_rec.table();
-            if !cfg.tables.contains(&table) {
-                continue;
+            for msg in parse::messages(&buf[..n]) {
+                let msg = match msg {
+                    Ok(m) => m,
+                    Err(e) => {
+                        messages(Message::warning(format!(
+                            "skipped an event that could not be read: {e}"
+                        )));
+                        break;
+                    }
+                };
+                if msg.kind != parse::SOCK_DIAG_BY_FAMILY {
+                    continue;
+                }
+                let Ok(mut sock_rec) = parse::inet(msg.payload, proto, false, false) else {
+                    continue;
+                };
+                let Some(info) = sock_rec.inet() else {
+                    continue;
+                };
+                let table = sock_rec.table();
+                if !cfg.tables.contains(&table) {
+                    continue;
+                }
+                let key = (
+                    netns.as_ref().map_or(0, |n| n.inode),
+                    table,
+                    info.local,
+                    info.remote,
+                );
+                let known = [recent.as_ref(), older.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|r| r.owners_of(&key));
+                let owners = known.map(|(inode, map)| {
+                    sock_rec.inode = inode; // as last seen, so its owners can be named
+                    map
+                });
+                let passes = match owners {
+                    Some(m) => cfg.filter.matches(&sock_rec, m.owners(sock_rec.inode)),
+                    None => cfg.filter.matches(&sock_rec, std::iter::empty()),
+                };
+                if !passes {
+                    continue;
+                }
+                let ctx = Context {
+                    owners: if cfg.programs { owners } else { None },
+                    cgroups: cgroups.as_ref(),
+                };
+                let time = crate::signal::timestamp();
+                let ev = Event {
+                    time: &time,
+                    kind: EventKind::Destroyed,
+                    from: None,
+                    socket: &sock_rec,
+                    netns: netns.as_ref(),
+                };
+                out = crate::render::event_line(cfg, names, ctx, out, &ev)
+                    .map_err(|e| EventsError::List(ListError::Output(e)))?;
             }
-            let key = (table, info.local, info.remote);
-            let known = [recent.as_ref(), older.as_ref()]
-                .into_iter()
-                .flatten()
-                .find_map(|r| r.owners_of(&key));
-            let owners = known.map(|(inode, map)| {
-                sock_rec.inode = inode; // as last seen, so its owners can be named
-                map
-            });
-            let passes = match owners {
-                Some(m) => cfg.filter.matches(&sock_rec, m.owners(sock_rec.inode)),
-                None => cfg.filter.matches(&sock_rec, std::iter::empty()),
-            };
-            if !passes {
-                continue;
-            }
-            let ctx = Context {
-                owners: if cfg.programs { owners } else { None },
-                cgroups: cgroups.as_ref(),
-            };
-            let time = crate::signal::timestamp();
-            let ev = Event {
-                time: &time,
-                kind: EventKind::Destroyed,
-                from: None,
-                socket: &sock_rec,
-            };
-            out = crate::render::event_line(cfg, names, ctx, out, &ev)
-                .map_err(|e| EventsError::List(ListError::Output(e)))?;
         }
     }
     Ok(())

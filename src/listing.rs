@@ -9,6 +9,7 @@ use crate::cgroup::CgroupPaths;
 use crate::config::Config;
 use crate::model::{Socket, Table};
 use crate::names::Names;
+use crate::netns::{self, Netns, NetnsError};
 use crate::procmap::{OwnerMap, ScanError, ScanGaps, ScanKind};
 use crate::render::{Context, Printer, RenderOptions, Section};
 use crate::source::{Query, Served, SourceChoice, SourceError, Sources};
@@ -26,6 +27,73 @@ pub struct Outcome {
     pub owner_gaps: ScanGaps,
     /// How owners were found, and why the BPF iterator was not used if it was not.
     pub owners_by: Option<(ScanKind, Option<String>)>,
+    /// With -N: tables that could not be listed in a namespace, by the namespace's label
+    /// (escaped for display).
+    pub netns_failures: Vec<(String, SourceError)>,
+    /// With -N: namespaces that could not be entered, and why.
+    pub netns_skipped: Vec<netns::Skipped>,
+    /// With -N: arguments whose namespace has gone since they were checked, and why.
+    pub netns_gone: Vec<(String, io::Error)>,
+    /// With `-N all`: processes whose namespace could not be read.
+    pub netns_unreadable_processes: usize,
+}
+
+impl Outcome {
+    /// The one hint `-N` prints on stderr when it could not list everything: how many
+    /// namespaces were skipped and why.
+    pub fn netns_hint(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if !self.netns_skipped.is_empty() {
+            let mut why: Vec<(String, usize)> = Vec::new();
+            for s in &self.netns_skipped {
+                let full = s.why.to_string();
+                let plain = full.split(" (os error").next().unwrap_or(&full);
+                let text = if s.why.raw_os_error() == Some(libc::EPERM) {
+                    format!("{plain}: entering another namespace needs CAP_SYS_ADMIN")
+                } else {
+                    plain.to_string()
+                };
+                match why.iter_mut().find(|(t, _)| *t == text) {
+                    Some((_, n)) => *n += 1,
+                    None => why.push((text, 1)),
+                }
+            }
+            let n = self.netns_skipped.len();
+            let reasons: Vec<String> = if why.len() == 1 {
+                why.into_iter().map(|(t, _)| t).collect()
+            } else {
+                why.into_iter().map(|(t, k)| format!("{k}: {t}")).collect()
+            };
+            parts.push(format!(
+                "skipped {n} network namespace{} that could not be entered ({})",
+                if n == 1 { "" } else { "s" },
+                reasons.join("; ")
+            ));
+        }
+        if !self.netns_gone.is_empty() {
+            let gone: Vec<String> = self
+                .netns_gone
+                .iter()
+                .map(|(arg, why)| {
+                    let full = why.to_string();
+                    let plain = full.split(" (os error").next().unwrap_or(&full).to_string();
+                    format!("{} ({plain})", crate::escape::escape(arg.as_bytes()))
+                })
+                .collect();
+            parts.push(format!(
+                "skipped network namespaces that are gone: {}",
+                gone.join(", ")
+            ));
+        }
+        if self.netns_unreadable_processes > 0 {
+            parts.push(format!(
+                "the namespaces of {} processes could not be read (you would have to be root \
+to see them all)",
+                self.netns_unreadable_processes
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
 
 /// Why a listing stopped early.
@@ -35,6 +103,8 @@ pub enum ListError {
     Output(io::Error),
     /// The process scan could not start (e.g. /proc is not mounted).
     Scan(ScanError),
+    /// A `-N` namespace could not be found or opened.
+    Netns(NetnsError),
 }
 
 impl std::fmt::Display for ListError {
@@ -42,6 +112,7 @@ impl std::fmt::Display for ListError {
         match self {
             ListError::Output(_) => f.write_str("cannot write output"),
             ListError::Scan(e) => e.fmt(f),
+            ListError::Netns(e) => e.fmt(f),
         }
     }
 }
@@ -51,6 +122,7 @@ impl std::error::Error for ListError {
         match self {
             ListError::Output(e) => Some(e),
             ListError::Scan(e) => std::error::Error::source(e),
+            ListError::Netns(e) => std::error::Error::source(e),
         }
     }
 }
@@ -61,6 +133,10 @@ pub trait Visitor {
     fn section(&mut self, _section: Section) -> io::Result<()> {
         Ok(())
     }
+    /// With -N: the sockets that follow, until the next call, are in namespace `netns`.
+    fn netns(&mut self, _netns: &Netns) -> io::Result<()> {
+        Ok(())
+    }
     /// A socket that passed every filter.
     fn socket(&mut self, s: &Socket, owners: Option<&OwnerMap>) -> io::Result<()>;
 }
@@ -68,6 +144,10 @@ pub trait Visitor {
 impl<W: io::Write> Visitor for Printer<'_, W> {
     fn section(&mut self, section: Section) -> io::Result<()> {
         Printer::section(self, section)
+    }
+    fn netns(&mut self, netns: &Netns) -> io::Result<()> {
+        Printer::netns(self, netns);
+        Ok(())
     }
     fn socket(&mut self, s: &Socket, _owners: Option<&OwnerMap>) -> io::Result<()> {
         Printer::socket(self, s)
@@ -111,7 +191,7 @@ pub fn prepare(cfg: &Config) -> Result<(Sources, Option<OwnerMap>), ListError> {
         .copied()
         .find(|&t| t != Table::Unix || cfg.filter.may_match_unix());
     let scanned = std::thread::scope(|s| {
-        let scan = || OwnerMap::scan(&cfg.proc_root, cfg.owner_scan);
+        let scan = || scan_owners(cfg);
         match std::thread::Builder::new().spawn_scoped(s, scan) {
             Ok(scan) => {
                 if let Some(table) = first {
@@ -132,6 +212,15 @@ pub fn prepare(cfg: &Config) -> Result<(Sources, Option<OwnerMap>), ListError> {
             source: io::Error::other("the owner scan thread panicked"),
         })),
     }
+}
+
+/// The owner scan, with containers when they are wanted.
+fn scan_owners(cfg: &Config) -> Result<OwnerMap, ScanError> {
+    let mut map = OwnerMap::scan(&cfg.proc_root, cfg.owner_scan)?;
+    if cfg.needs_containers() {
+        map.find_containers(&cfg.proc_root);
+    }
+    Ok(map)
 }
 
 /// What to ask the source of `table` for.
@@ -206,6 +295,9 @@ pub fn list<W: io::Write>(
     names: &mut Names,
     out: W,
 ) -> Result<(W, Outcome), ListError> {
+    if !cfg.netns.is_empty() {
+        return list_netns(cfg, names, out);
+    }
     let (mut sources, owners) = prepare(cfg)?;
     let cgroups = cfg
         .internals
@@ -292,10 +384,43 @@ pub struct Snapshot {
     /// Present when owners were needed (`-p`, `--pid`, `--process`).
     pub owners: Option<OwnerMap>,
     pub outcome: Outcome,
+    /// With -N: the namespaces listed, and for each socket the index of its namespace there.
+    /// Both empty without -N.
+    pub netns: Vec<Netns>,
+    pub netns_of: Vec<u32>,
+}
+
+impl Snapshot {
+    /// The namespace socket `i` was listed in (`None` without -N).
+    pub fn netns_of(&self, i: usize) -> Option<&Netns> {
+        self.netns.get(*self.netns_of.get(i)? as usize)
+    }
 }
 
 /// Collects everything `cfg` selects.
 pub fn snapshot(cfg: &Config) -> Result<Snapshot, ListError> {
+    if !cfg.netns.is_empty() {
+        let g = gather(cfg)?;
+        let mut sockets = Vec::new();
+        let mut netns_of = Vec::new();
+        let mut namespaces = Vec::new();
+        for (i, (ns, socks)) in g.namespaces.into_iter().enumerate() {
+            for s in socks {
+                if passes(cfg, g.owners.as_ref(), &s) {
+                    sockets.push(s);
+                    netns_of.push(i as u32);
+                }
+            }
+            namespaces.push(ns);
+        }
+        return Ok(Snapshot {
+            sockets,
+            owners: g.owners,
+            outcome: g.outcome,
+            netns: namespaces,
+            netns_of,
+        });
+    }
     let (mut sources, owners) = prepare(cfg)?;
     let mut sockets = Vec::new();
     let outcome = walk(cfg, &mut sources, owners.as_ref(), &mut sockets)?;
@@ -303,5 +428,165 @@ pub fn snapshot(cfg: &Config) -> Result<Snapshot, ListError> {
         sockets,
         owners,
         outcome,
+        netns: Vec::new(),
+        netns_of: Vec::new(),
     })
+}
+
+/// Whether `s` passes the user's filter (the kernel already applied states and bytecode).
+fn passes(cfg: &Config, owners: Option<&OwnerMap>, s: &Socket) -> bool {
+    if cfg.filter.is_empty() {
+        return true;
+    }
+    match owners {
+        Some(map) => cfg.filter.matches(s, map.owners(s.inode)),
+        None => cfg.filter.matches(s, std::iter::empty()),
+    }
+}
+
+/// Every namespace's sockets (all tables, kernel-side filters applied, in table order), with
+/// the owners of all of them.
+struct Gathered {
+    namespaces: Vec<(Netns, Vec<Socket>)>,
+    owners: Option<OwnerMap>,
+    outcome: Outcome,
+}
+
+/// One namespace's tables, read by a thread inside it.
+#[derive(Default)]
+struct Dump {
+    sockets: Vec<Socket>,
+    served: Vec<Served>,
+    failures: Vec<SourceError>,
+}
+
+fn dump_tables(cfg: &Config, entered: bool) -> Dump {
+    let mut sources = Sources::new(cfg.source, cfg.proc_root.clone());
+    if entered {
+        sources = sources.in_entered_netns();
+    }
+    let mut dump = Dump::default();
+    for &table in &cfg.tables {
+        if table == Table::Unix && !cfg.filter.may_match_unix() {
+            continue;
+        }
+        let query = query_for(cfg, table);
+        let sockets = &mut dump.sockets;
+        let mut sink = |s: &Socket| {
+            sockets.push(s.clone());
+            Ok(())
+        };
+        match sources.list(table, &query, &mut sink) {
+            Ok(served) => dump.served.push(served),
+            Err(e) => dump.failures.push(e),
+        }
+    }
+    dump
+}
+
+/// -N: finds the namespaces, dumps each from a thread inside it (a few at a time) while the
+/// owner scan runs once for all of them — socket inodes are unique host-wide.
+fn gather(cfg: &Config) -> Result<Gathered, ListError> {
+    let found = netns::discover_remaining(&cfg.netns, &cfg.proc_root).map_err(ListError::Netns)?;
+    let fds: Vec<_> = found.targets.iter().map(|t| t.fd.as_ref()).collect();
+    let work = |i: usize| dump_tables(cfg, fds[i].is_some());
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(2, 4);
+    let (dumps, scanned) = std::thread::scope(|s| {
+        let scan = cfg
+            .needs_owners()
+            .then(|| std::thread::Builder::new().spawn_scoped(s, || scan_owners(cfg)));
+        let dumps = netns::enter::run_each(&fds, threads, work);
+        let scanned = match scan {
+            None => None,
+            Some(Ok(h)) => Some(h.join().unwrap_or_else(|_| {
+                Err(ScanError::Proc {
+                    root: cfg.proc_root.clone(),
+                    source: io::Error::other("the owner scan thread panicked"),
+                })
+            })),
+            Some(Err(_)) => Some(scan_owners(cfg)),
+        };
+        (dumps, scanned)
+    });
+    let owners = scanned.transpose().map_err(ListError::Scan)?;
+    let mut outcome = Outcome {
+        owners_incomplete: owners.as_ref().is_some_and(OwnerMap::incomplete),
+        owner_gaps: owners.as_ref().map(|m| m.gaps.clone()).unwrap_or_default(),
+        owners_by: owners.as_ref().map(|m| (m.by, m.fallback_reason.clone())),
+        // Root may still be refused a few (a sandbox's pid 1): said only to ordinary users,
+        // for whom it is the rule.
+        netns_unreadable_processes: if rustix::process::geteuid().is_root() {
+            0
+        } else {
+            found.unreadable_processes
+        },
+        netns_gone: found.gone,
+        ..Outcome::default()
+    };
+    let mut namespaces = Vec::new();
+    for (target, dump) in found.targets.into_iter().zip(dumps) {
+        match dump {
+            Ok(d) => {
+                let label = crate::escape::escape(&target.netns.label());
+                outcome.served.extend(d.served);
+                outcome
+                    .netns_failures
+                    .extend(d.failures.into_iter().map(|e| (label.clone(), e)));
+                namespaces.push((target.netns, d.sockets));
+            }
+            Err(e) => outcome.netns_skipped.push(netns::Skipped {
+                netns: target.netns,
+                why: match e {
+                    netns::enter::EnterError::Setns(e) | netns::enter::EnterError::Thread(e) => e,
+                },
+            }),
+        }
+    }
+    Ok(Gathered {
+        namespaces,
+        owners,
+        outcome,
+    })
+}
+
+/// `list` with -N: a first column naming the namespace; within each section (inet, unix) the
+/// namespaces in discovery order, each with its tables in order.
+fn list_netns<W: io::Write>(
+    cfg: &Config,
+    names: &mut Names,
+    out: W,
+) -> Result<(W, Outcome), ListError> {
+    let g = gather(cfg)?;
+    let cgroups = cfg
+        .internals
+        .extended
+        .then(|| CgroupPaths::scan(&cfg.proc_root));
+    let ctx = Context {
+        owners: if cfg.programs {
+            g.owners.as_ref()
+        } else {
+            None
+        },
+        cgroups: cgroups.as_ref(),
+    };
+    let mut printer = Printer::new(cfg.output, out, RenderOptions::from_config(cfg), names, ctx);
+    printer.begin().map_err(ListError::Output)?;
+    let mut sections: Vec<Section> = cfg.tables.iter().map(|&t| section_of(t)).collect();
+    sections.dedup();
+    for section in sections {
+        Visitor::section(&mut printer, section).map_err(ListError::Output)?;
+        for (ns, sockets) in &g.namespaces {
+            Visitor::netns(&mut printer, ns).map_err(ListError::Output)?;
+            for s in sockets {
+                if section_of(s.table()) == section && passes(cfg, g.owners.as_ref(), s) {
+                    printer.socket(s).map_err(ListError::Output)?;
+                }
+            }
+        }
+    }
+    let out = printer.finish().map_err(ListError::Output)?;
+    Ok((out, g.outcome))
 }

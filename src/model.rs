@@ -426,6 +426,8 @@ pub struct Owner<'a> {
     pub fd: u32,
     /// The exact `comm` bytes (at most 15 bytes, not necessarily UTF-8).
     pub name: &'a [u8],
+    /// The container the process runs in, from its cgroup (when looked for).
+    pub container: Option<&'a crate::container::Container>,
 }
 
 /// A hasher for socket inodes: they are already well-spread integers, so one multiply mixes

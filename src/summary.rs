@@ -158,6 +158,70 @@ pub fn load(proc_root: &Path) -> Result<Counters, SummaryError> {
     Ok(c)
 }
 
+/// With -N: the counters of every namespace `specs` selects, each read by a thread inside it
+/// (`/proc/thread-self/net`), added up. The kernel keeps the TCP orphan, allocated-socket and
+/// memory counters host-wide, so those are taken once, as ss shows them in any namespace. Also
+/// returns the hint about namespaces that could not be entered, if any.
+pub fn load_namespaces(
+    specs: &[crate::netns::Spec],
+    proc_root: &Path,
+) -> Result<(Counters, Option<String>), SummaryError> {
+    let found = crate::netns::discover_remaining(specs, proc_root).map_err(|e| SummaryError {
+        path: e.path,
+        source: e.source,
+    })?;
+    let fds: Vec<_> = found.targets.iter().map(|t| t.fd.as_ref()).collect();
+    let loaded = crate::netns::enter::run_each(&fds, 2, |i| {
+        if fds[i].is_some() {
+            load(&proc_root.join("thread-self"))
+        } else {
+            load(proc_root)
+        }
+    });
+    let mut total: Option<Counters> = None;
+    let mut outcome = crate::listing::Outcome {
+        netns_gone: found.gone,
+        ..Default::default()
+    };
+    for (target, r) in found.targets.into_iter().zip(loaded) {
+        match r {
+            Ok(c) => {
+                let c = c?;
+                match &mut total {
+                    None => total = Some(c),
+                    Some(t) => {
+                        for (sum, v) in [
+                            (&mut t.sockets_used, c.sockets_used),
+                            (&mut t.tcp_inuse4, c.tcp_inuse4),
+                            (&mut t.tcp_tw, c.tcp_tw),
+                            (&mut t.udp4, c.udp4),
+                            (&mut t.raw4, c.raw4),
+                            (&mut t.frag4, c.frag4),
+                            (&mut t.frag4_mem, c.frag4_mem),
+                            (&mut t.tcp_inuse6, c.tcp_inuse6),
+                            (&mut t.udp6, c.udp6),
+                            (&mut t.raw6, c.raw6),
+                            (&mut t.frag6, c.frag6),
+                            (&mut t.frag6_mem, c.frag6_mem),
+                            (&mut t.tcp_estab, c.tcp_estab),
+                        ] {
+                            *sum += v;
+                        }
+                    }
+                }
+            }
+            Err(
+                crate::netns::enter::EnterError::Setns(e)
+                | crate::netns::enter::EnterError::Thread(e),
+            ) => outcome.netns_skipped.push(crate::netns::Skipped {
+                netns: target.netns,
+                why: e,
+            }),
+        }
+    }
+    Ok((total.unwrap_or_default(), outcome.netns_hint()))
+}
+
 /// One row of the transport table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Row {

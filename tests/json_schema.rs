@@ -22,6 +22,7 @@ struct Socket {
     send_q: Option<u32>,
     uid: Option<u32>,
     inode: u64,
+    netns: Option<Netns>,
     processes: Option<Vec<Process>>,
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -73,6 +74,38 @@ struct Process {
     pid: u32,
     name: String,
     fd: u32,
+    #[serde(deserialize_with = "present")]
+    container: Option<Option<Container>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Container {
+    runtime: String,
+    id: String,
+    #[serde(deserialize_with = "present")]
+    pod_uid: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    name: Option<Option<String>>,
+}
+
+const RUNTIMES: [&str; 6] = [
+    "docker",
+    "containerd",
+    "cri-o",
+    "podman",
+    "lxc",
+    "systemd-nspawn",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Netns {
+    inode: u64,
+    #[serde(deserialize_with = "present")]
+    name: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,6 +197,14 @@ fn every_object_matches_the_documented_schema() {
             assert!(PROTOS.contains(&s.proto.as_str()), "{s:?}");
             assert!(STATES.contains(&s.state.as_str()), "{s:?}");
             assert!(s.processes.is_some(), "-p always gives processes: {s:?}");
+            for p in s.processes.iter().flatten() {
+                assert!(p.container.is_some(), "-p always gives container: {p:?}");
+                if let Some(Some(c)) = &p.container {
+                    assert!(RUNTIMES.contains(&c.runtime.as_str()), "{c:?}");
+                    assert!(c.pod_uid.is_some() && c.name.is_some(), "{c:?}");
+                }
+            }
+            assert!(s.netns.is_none(), "no netns key without -N: {s:?}");
             assert!(
                 s.user.is_some() && s.timer.is_some(),
                 "-e and -o keys: {s:?}"
@@ -188,6 +229,23 @@ fn every_object_matches_the_documented_schema() {
                 "{s:?}"
             );
         }
+    }
+    // -N adds the netns object to every socket, in our own namespace too.
+    let own = std::fs::metadata("/proc/self/ns/net")
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .expect("own namespace");
+    let with_netns = parse(&["-N", "/proc/self/ns/net", "-tuxapn", "--json"]);
+    assert!(!with_netns.is_empty());
+    for s in &with_netns {
+        let ns = s
+            .netns
+            .as_ref()
+            .unwrap_or_else(|| panic!("netns key with -N: {s:?}"));
+        assert!(
+            ns.name.is_some(),
+            "name is present, null or a string: {s:?}"
+        );
+        assert_eq!(ns.inode, own, "{s:?}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -720,6 +720,7 @@ impl<'o> Ctx<'o> {
             internals: crate::config::Internals::default(),
             stats_selection: crate::stats::Selection::default(),
             nettab: crate::nettab::Options::default(),
+            netns: Vec::new(),
         };
         Ctx {
             settings,

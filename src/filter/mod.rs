@@ -58,6 +58,9 @@ pub struct Filter {
     uids: Vec<u32>,
     /// What the parser wants the user told (how `and`/`or` were grouped).
     notices: Vec<String>,
+    /// `--container`: some owner's container has an id starting with, or a name equal to, one
+    /// of these.
+    containers: Vec<Vec<u8>>,
 }
 
 /// An address/port expression.
@@ -179,6 +182,17 @@ impl Filter {
         self
     }
 
+    /// Adds a `--container` matcher (several OR together): an id prefix or a whole name.
+    pub fn with_container(mut self, id_or_name: &[u8]) -> Filter {
+        self.containers.push(id_or_name.to_vec());
+        self
+    }
+
+    /// Whether owners' containers must be known ([`crate::procmap::OwnerMap::find_containers`]).
+    pub fn needs_containers(&self) -> bool {
+        !self.containers.is_empty()
+    }
+
     /// Adds a `--uid` matcher (several uids OR together).
     pub fn with_uid(mut self, uid: u32) -> Filter {
         self.uids.push(uid);
@@ -224,7 +238,7 @@ impl Filter {
     /// Whether [`Filter::matches`] needs the owners (`--pid` or `--process` given): the caller
     /// must then scan /proc even without -p.
     pub fn needs_owners(&self) -> bool {
-        !self.pids.is_empty() || !self.programs.is_empty()
+        !self.pids.is_empty() || !self.programs.is_empty() || !self.containers.is_empty()
     }
 
     /// Whether the expression can hold for any unix socket at all. Address and port tests are
@@ -268,6 +282,9 @@ impl Filter {
     fn owner_ok(&self, o: &Owner<'_>) -> bool {
         (self.pids.is_empty() || self.pids.contains(&o.pid))
             && (self.programs.is_empty() || self.programs.iter().any(|p| comm_matches(p, o.name)))
+            && (self.containers.is_empty()
+                || o.container
+                    .is_some_and(|c| self.containers.iter().any(|w| c.matches(w))))
     }
 }
 

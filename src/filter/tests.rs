@@ -578,11 +578,13 @@ fn pid_program_and_uid_matchers() {
             pid: 10,
             fd: 3,
             name: b"sshd",
+            container: None,
         },
         Owner {
             pid: 11,
             fd: 4,
             name: b"a-very-long-nam",
+            container: None,
         }, // comm cut to 15 bytes
     ];
     let f = Filter::default().with_pid(10);
@@ -623,6 +625,39 @@ fn pid_program_and_uid_matchers() {
     let mut no_uid = s.clone();
     no_uid.uid = None;
     assert!(!m(&f, &no_uid));
+
+    // --container: an id prefix or a whole name, on some owner
+    let docker = crate::container::from_path(
+        b"/system.slice/docker-3f2a9c1b7d0e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c.scope",
+    )
+    .expect("docker");
+    let lxc = crate::container::from_path(b"/lxc.payload.web").expect("lxc");
+    let in_containers = [
+        Owner {
+            container: Some(&docker),
+            ..owners[0].clone()
+        },
+        Owner {
+            container: Some(&lxc),
+            ..owners[1].clone()
+        },
+    ];
+    let f = Filter::default().with_container(b"3f2a9c1b");
+    assert!(f.has_conditions() && f.needs_owners() && f.needs_containers());
+    assert!(f.matches(&s, in_containers.iter().cloned()));
+    assert!(!f.matches(&s, in_containers[1..].iter().cloned()));
+    assert!(
+        !f.matches(&s, owners.iter().cloned()),
+        "no container → no match"
+    );
+    assert!(Filter::default()
+        .with_container(b"nope")
+        .with_container(b"web")
+        .matches(&s, in_containers[1..].iter().cloned()));
+    assert!(!Filter::default()
+        .with_container(b"3f2a9c1b")
+        .with_pid(11)
+        .matches(&s, in_containers.iter().cloned()));
 
     // combined with a parsed filter
     let f = parse("sport = :22").with_uid(1000).with_pid(10);

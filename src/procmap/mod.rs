@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 
 use rustix::fs::{openat, Mode, OFlags, CWD};
 
+use crate::container::Container;
 use crate::model::Owner;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -164,6 +165,8 @@ pub struct OwnerMap {
     names: Vec<(u32, Box<[u8]>)>,
     /// What the scan could not see.
     pub gaps: ScanGaps,
+    /// Sorted by pid; only processes in a container, once [`OwnerMap::find_containers`] ran.
+    containers: Vec<(u32, Container)>,
     /// Which scan ran.
     pub by: ScanKind,
     /// Why the BPF iterator was not used, when `Auto` fell back to /proc.
@@ -242,6 +245,7 @@ impl OwnerMap {
             slots,
             names,
             gaps: ScanGaps::default(),
+            containers: Vec::new(),
             by,
             fallback_reason: None,
         }
@@ -309,7 +313,53 @@ impl OwnerMap {
             pid: e.pid,
             fd: e.fd,
             name: self.name(e.pid),
+            container: self.container(e.pid),
         })
+    }
+
+    /// Reads the cgroup of every process that holds a socket (`<proc_root>/PID/cgroup`) and
+    /// keeps the container it names, for [`Owner::container`]. One small read per process, not
+    /// per socket; a process gone meanwhile has none.
+    pub fn find_containers(&mut self, proc_root: &Path) {
+        let Ok(root) = openat(
+            CWD,
+            proc_root,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return;
+        };
+        let mut buf = vec![0u8; 4096];
+        let mut path = String::with_capacity(24);
+        self.containers = self
+            .names
+            .iter()
+            .filter_map(|&(pid, _)| {
+                path.clear();
+                crate::decimal::push_u64(&mut path, pid.into());
+                path.push_str("/cgroup");
+                let text = read_small(&root, &path, &mut buf)?;
+                crate::container::from_proc_cgroup(text).map(|c| (pid, c))
+            })
+            .collect();
+    }
+
+    fn container(&self, pid: u32) -> Option<&Container> {
+        if self.containers.is_empty() {
+            return None;
+        }
+        self.containers
+            .binary_search_by_key(&pid, |(p, _)| *p)
+            .ok()
+            .map(|i| &self.containers[i].1)
+    }
+
+    /// A map with containers for some pids, for renderer tests.
+    #[cfg(test)]
+    pub(crate) fn with_containers(mut self, mut containers: Vec<(u32, Container)>) -> OwnerMap {
+        containers.sort_by_key(|(p, _)| *p);
+        self.containers = containers;
+        self
     }
 
     fn name(&self, pid: u32) -> &[u8] {
@@ -387,6 +437,28 @@ fn bpf_scan(proc_root: &Path) -> Result<OwnerMap, String> {
         .map(|pid| (pid, read_comm(&root, pid)))
         .collect();
     Ok(OwnerMap::build(entries, names, ScanKind::Bpf))
+}
+
+/// A whole small file under `root` into `buf` (grown up to 64 KiB: a cgroup file lists one line
+/// per hierarchy); `None` when it cannot be read.
+fn read_small<'b>(root: &OwnedFd, path: &str, buf: &'b mut Vec<u8>) -> Option<&'b [u8]> {
+    let f = openat(root, path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let mut n = 0;
+    loop {
+        if n == buf.len() {
+            if buf.len() >= 64 * 1024 {
+                break;
+            }
+            buf.resize(buf.len() * 2, 0);
+        }
+        match rustix::io::read(&f, &mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return None,
+        }
+    }
+    Some(&buf[..n])
 }
 
 /// `/proc/PID/comm` without its newline; empty when the process is gone.

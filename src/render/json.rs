@@ -38,6 +38,8 @@ struct JsonSocket<'a> {
     uid: Option<u32>,
     inode: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    netns: Option<Option<JsonNetns>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     processes: Option<JsonProcesses<'a>>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     kind: Option<&'static str>,
@@ -83,12 +85,43 @@ struct JsonEndpoint<'a> {
     service: Option<String>,
 }
 
+/// `-N`: the namespace a socket is in.
+#[derive(Serialize, Clone)]
+struct JsonNetns {
+    inode: u64,
+    name: Option<String>,
+}
+
 #[cfg(test)]
 #[derive(Serialize)]
 struct JsonProcess<'a> {
     pid: u32,
     name: std::borrow::Cow<'a, str>,
     fd: u32,
+    container: Option<JsonContainer>,
+}
+
+/// A process's container (the id never cut).
+#[derive(Serialize)]
+struct JsonContainer {
+    runtime: &'static str,
+    id: String,
+    pod_uid: Option<String>,
+    name: Option<String>,
+}
+
+impl JsonContainer {
+    fn of(c: &crate::container::Container) -> JsonContainer {
+        JsonContainer {
+            runtime: c.runtime.name(),
+            id: String::from_utf8_lossy(&c.id).into_owned(),
+            pod_uid: c.pod_uid.as_deref().map(str::to_string),
+            name: c
+                .name
+                .as_deref()
+                .map(|n| String::from_utf8_lossy(n).into_owned()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -106,6 +139,7 @@ impl Serialize for JsonProcesses<'_> {
             pid: o.pid,
             name: String::from_utf8_lossy(o.name),
             fd: o.fd,
+            container: o.container.map(JsonContainer::of),
         }))
     }
 }
@@ -205,6 +239,8 @@ pub struct JsonWriter<'a, W: io::Write> {
     addrs: [String; 2],
     /// Serialized objects not yet handed to `out`.
     pending: Vec<u8>,
+    /// With -N: the current namespace.
+    netns: Option<JsonNetns>,
 }
 
 impl<'a, W: io::Write> JsonWriter<'a, W> {
@@ -218,7 +254,19 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
             #[cfg(test)]
             addrs: [String::new(), String::new()],
             pending: Vec::with_capacity(PENDING_FLUSH + 4096),
+            netns: None,
         }
+    }
+
+    /// With -N: the namespace of the sockets that follow.
+    pub fn set_netns(&mut self, netns: &crate::netns::Netns) {
+        self.netns = Some(JsonNetns {
+            inode: netns.inode,
+            name: netns
+                .name
+                .as_deref()
+                .map(|n| String::from_utf8_lossy(n).into_owned()),
+        });
     }
 
     pub fn begin(&mut self) -> io::Result<()> {
@@ -256,6 +304,9 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
             #[serde(skip_serializing_if = "Option::is_none")]
             to: Option<&'e str>,
         }
+        if let Some(ns) = ev.netns {
+            self.set_netns(ns);
+        }
         let table = ev.socket.table();
         let head = Head {
             time: ev.time,
@@ -287,7 +338,7 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
             Detail::Unix(_) => None,
         };
         let user = self.user_key(s);
-        let (opts, ctx) = (&self.opts, self.ctx);
+        let (opts, ctx, netns) = (&self.opts, self.ctx, &self.netns);
         let mut o = Object::open(&mut self.pending);
         o.key(key!("proto"));
         o.str(match table {
@@ -328,6 +379,10 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
         o.opt_u64(s.uid.map(u64::from));
         o.key(key!("inode"));
         o.u64(s.inode);
+        if opts.netns {
+            o.key(key!("netns"));
+            o.serde(netns)?;
+        }
         if opts.programs {
             o.key(key!("processes"));
             o.buf.push(b'[');
@@ -343,6 +398,11 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
                 p.str(&String::from_utf8_lossy(owner.name))?;
                 p.key(key!("fd"));
                 p.u64(owner.fd.into());
+                p.key(key!("container"));
+                match owner.container {
+                    Some(c) => p.serde(&JsonContainer::of(c))?,
+                    None => p.null(),
+                }
                 p.close();
             }
             o.buf.push(b']');
@@ -447,6 +507,7 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
             send_q: s.send_q,
             uid: s.uid,
             inode: s.inode,
+            netns: self.opts.netns.then(|| self.netns.clone()),
             processes: None,
             kind: None,
             path: None,
@@ -665,13 +726,31 @@ mod tests {
                 (3, b"nl\ncr\r\x7f"),
                 (4, b"\xff\xfe\x1b]0;x\x07"),
             ],
-        );
+        )
+        .with_containers(vec![
+            (
+                2,
+                crate::container::from_path(
+                    b"/kubepods.slice/kubepods-pod0b1c2d3e_4f50_6172_8394_a5b6c7d8e9f0.slice/cri-containerd-3f2a9c1b7d0e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c.scope",
+                )
+                .expect("k8s"),
+            ),
+            (
+                4,
+                crate::container::from_path(b"/lxc.payload.\"\xff\n").expect("lxc"),
+            ),
+        ]);
+        let namespace = crate::netns::Netns {
+            inode: 4026532281,
+            name: Some(b"bl\"ue\xff\x1b".to_vec().into()),
+            is_own: false,
+        };
         let numeric = NumericMode {
             hosts: true,
             ports: false,
             users: false,
         };
-        for bits in 0..64u32 {
+        for bits in 0..128u32 {
             let on = |bit: u32| bits & (1 << bit) != 0;
             let opts = RenderOptions {
                 show: ShowMode::All,
@@ -683,6 +762,7 @@ mod tests {
                     memory: on(4),
                     extended: on(5),
                 },
+                netns: on(6),
             };
             let mut names = Names::new(numeric, Duration::ZERO);
             let ctx = Context {
@@ -690,6 +770,9 @@ mod tests {
                 cgroups: None,
             };
             let mut w = JsonWriter::new(Vec::new(), opts, &mut names, ctx);
+            if bits & 1 == 1 {
+                w.set_netns(&namespace);
+            }
             for s in &sockets {
                 w.pending.clear();
                 w.write_object(s).expect("hand-written");

@@ -33,6 +33,8 @@ pub struct RenderOptions {
     pub extend: bool,
     pub timers: bool,
     pub internals: Internals,
+    /// -N: a Netns column (table) or `netns` key (JSON).
+    pub netns: bool,
 }
 
 /// Data gathered before rendering that rows are looked up in.
@@ -52,6 +54,7 @@ impl RenderOptions {
             extend: c.extend,
             timers: c.timers,
             internals: c.internals,
+            netns: !c.netns.is_empty(),
         }
     }
 }
@@ -101,6 +104,14 @@ impl<'a, W: io::Write> Printer<'a, W> {
         match self {
             Printer::Table(t) => t.section(section),
             Printer::Json(_) => Ok(()),
+        }
+    }
+
+    /// With -N: the namespace of the sockets that follow.
+    pub fn netns(&mut self, netns: &crate::netns::Netns) {
+        match self {
+            Printer::Table(t) => t.set_netns(netns),
+            Printer::Json(j) => j.set_netns(netns),
         }
     }
 

@@ -23,7 +23,12 @@ pub struct TableWriter<'a, W: io::Write> {
     /// Reused per row so rendering allocates nothing in the steady state.
     line: String,
     cell: String,
+    /// With -N: the current namespace's cell, escaped and padded.
+    netns_cell: String,
 }
+
+/// The Netns column's minimum width: `[4026532281]` fits.
+const NETNS_WIDTH: usize = 12;
 
 impl<'a, W: io::Write> TableWriter<'a, W> {
     pub fn new(out: W, opts: RenderOptions, names: &'a mut Names, ctx: Context<'a>) -> Self {
@@ -34,6 +39,22 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
             ctx,
             line: String::with_capacity(256),
             cell: String::with_capacity(64),
+            netns_cell: String::new(),
+        }
+    }
+
+    /// With -N: the namespace of the rows that follow.
+    pub fn set_netns(&mut self, netns: &crate::netns::Netns) {
+        self.cell.clear();
+        escape_into(&mut self.cell, &netns.label());
+        self.netns_cell.clear();
+        push_left(&mut self.netns_cell, &self.cell, NETNS_WIDTH);
+        self.netns_cell.push(' ');
+    }
+
+    fn push_netns(&mut self) {
+        if self.opts.netns {
+            self.line.push_str(&self.netns_cell);
         }
     }
 
@@ -43,6 +64,9 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
         match section {
             Section::Inet => {
                 let _ = writeln!(self.line, "Active Internet connections {suffix}");
+                if self.opts.netns {
+                    push_left(&mut self.line, "Netns", NETNS_WIDTH + 1);
+                }
                 self.line.push_str(
                     "Proto Recv-Q Send-Q Local Address           Foreign Address         State      ",
                 );
@@ -58,6 +82,9 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
             }
             Section::Unix => {
                 let _ = writeln!(self.line, "Active UNIX domain sockets {suffix}");
+                if self.opts.netns {
+                    push_left(&mut self.line, "Netns", NETNS_WIDTH + 1);
+                }
                 self.line
                     .push_str("Proto RefCnt Flags       Type       State         I-Node   ");
                 if self.opts.programs {
@@ -85,6 +112,9 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
     pub fn event(&mut self, ev: &crate::watch::Event<'_>) -> io::Result<()> {
         self.line.clear();
         let _ = write!(self.line, "{} {:<6} ", ev.time, ev.kind.table_name());
+        if let Some(ns) = ev.netns {
+            self.set_netns(ns);
+        }
         match &ev.socket.detail {
             Detail::Inet(i) => self.inet_row(ev.socket, i),
             Detail::Unix(u) => self.unix_row(ev.socket, u),
@@ -120,6 +150,7 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
             (InetProto::UdpLite, crate::model::Family::V6) => "udpl6",
             (p, f) => p.name(f),
         };
+        self.push_netns();
         push_left(&mut self.line, proto, 5);
         self.line.push(' ');
         // A queue the kernel gave no value for (its −1 sentinel) is `-`, never 4294967295.
@@ -203,6 +234,7 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
     }
 
     fn unix_row(&mut self, s: &Socket, u: &UnixInfo) {
+        self.push_netns();
         self.line.push_str("unix  ");
         match u.refcnt {
             Some(r) => {
@@ -358,7 +390,8 @@ fn internals_line(line: &mut String, x: &Extensions, opts: &RenderOptions, ctx: 
 }
 
 /// `pid/name,pid/name` for every process holding the socket; `-` when none is visible.
-/// One process holding the socket on several fds is listed once.
+/// One process holding the socket on several fds is listed once. A process in a container
+/// gets `@runtime:id` (the id cut to 12 hex digits; LXC and nspawn show the container's name).
 fn owners_cell(cell: &mut String, owners: Option<&OwnerMap>, inode: u64) {
     let mut last_pid = None;
     if let Some(map) = owners {
@@ -373,6 +406,12 @@ fn owners_cell(cell: &mut String, owners: Option<&OwnerMap>, inode: u64) {
             push_u64(cell, o.pid.into());
             cell.push('/');
             escape_into(cell, o.name);
+            if let Some(c) = o.container {
+                cell.push('@');
+                cell.push_str(c.runtime.name());
+                cell.push(':');
+                escape_into(cell, c.short_id());
+            }
         }
     }
     if last_pid.is_none() {

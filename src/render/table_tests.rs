@@ -19,6 +19,7 @@ fn opts(show: ShowMode, programs: bool) -> RenderOptions {
         extend: false,
         timers: false,
         internals: Internals::default(),
+        netns: false,
     }
 }
 
@@ -213,5 +214,80 @@ fn every_owner_is_listed_and_hostile_names_are_escaped() {
         lines[5].ends_with(r"/run/a b\x1b[2J.sock"),
         "{:?}",
         lines[5]
+    );
+}
+
+#[test]
+fn the_netns_column_leads_and_containers_follow_owners_escaped() {
+    let owners = OwnerMap::from_triples(&[(7, 100, 3), (8, 200, 4)], &[(100, b"nginx"), (200, b"sh")])
+        .with_containers(vec![
+            (
+                100,
+                crate::container::from_path(
+                    b"/system.slice/docker-3f2a9c1b7d0e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c.scope",
+                )
+                .expect("docker"),
+            ),
+            (
+                200,
+                crate::container::from_path(b"/lxc.payload.w\x1b[2Jeb").expect("lxc"),
+            ),
+        ]);
+    let ctx = Context {
+        owners: Some(&owners),
+        cgroups: None,
+    };
+    let mut o = opts(ShowMode::All, true);
+    o.netns = true;
+    let mut names = numeric();
+    let mut w = TableWriter::new(Vec::new(), o, &mut names, ctx);
+    w.section(Section::Inet).expect("renders");
+    let own = crate::netns::Netns {
+        inode: 4026531840,
+        name: None,
+        is_own: true,
+    };
+    let nameless = crate::netns::Netns {
+        inode: 4026532281,
+        name: None,
+        is_own: false,
+    };
+    let hostile = crate::netns::Netns {
+        inode: 4026532999,
+        name: Some(b"evil\x1b]0;T\x07-and-long".to_vec().into()),
+        is_own: false,
+    };
+    for ns in [&own, &nameless, &hostile] {
+        w.set_netns(ns);
+        w.socket(&inet(
+            InetProto::Tcp,
+            State::Listen,
+            "0.0.0.0:80",
+            "0.0.0.0:0",
+            7,
+        ))
+        .expect("renders");
+    }
+    w.section(Section::Unix).expect("renders");
+    w.set_netns(&nameless);
+    w.socket(&unix(State::Listen, None, 8)).expect("renders");
+    let got = String::from_utf8(w.finish().expect("flushes")).expect("UTF-8");
+    assert!(!got.bytes().any(|b| b == 0x1b || b == 0x07), "{got:?}");
+    let lines: Vec<&str> = got.lines().collect();
+    assert!(lines[1].starts_with("Netns        Proto Recv-Q"), "{got}");
+    assert!(lines[2].starts_with("[host]       tcp "), "{got}");
+    assert!(lines[3].starts_with("[4026532281] tcp "), "{got}");
+    assert!(
+        lines[4].starts_with(r"evil\x1b]0;T\x07-and-long tcp "),
+        "a long name grows the cell: {got}"
+    );
+    assert!(
+        lines[2].ends_with(" 100/nginx@docker:3f2a9c1b7d0e"),
+        "{got}"
+    );
+    assert!(lines[6].starts_with("Netns        Proto RefCnt"), "{got}");
+    assert!(
+        lines[7].starts_with("[4026532281] unix ") && lines[7].contains(r"200/sh@lxc:w\x1b[2Jeb"),
+        "{got}"
     );
 }

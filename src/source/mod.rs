@@ -164,6 +164,7 @@ pub struct Sources {
     choice: SourceChoice,
     proc_root: PathBuf,
     netlink: Option<netlink::Netlink>,
+    one_thread: bool,
 }
 
 impl Sources {
@@ -172,7 +173,18 @@ impl Sources {
             choice,
             proc_root,
             netlink: None,
+            one_thread: false,
         }
+    }
+
+    /// For a thread that entered another network namespace: /proc's tables are read from
+    /// `<proc_root>/thread-self/net` (`<proc_root>/net` shows the main thread's namespace),
+    /// and netlink dumps are received on the calling thread (a thread started there would
+    /// start in that namespace).
+    pub fn in_entered_netns(mut self) -> Sources {
+        self.proc_root = self.proc_root.join("thread-self");
+        self.one_thread = true;
+        self
     }
 
     /// Lists `table`, calling `sink` for each socket whose state bit is set in `query.states`.
@@ -261,7 +273,10 @@ impl Sources {
         let nl = match &mut self.netlink {
             Some(nl) => nl,
             slot => match netlink::Netlink::open(table) {
-                Ok(nl) => slot.insert(nl),
+                Ok(mut nl) => {
+                    nl.one_thread = self.one_thread;
+                    slot.insert(nl)
+                }
                 Err(_) => return, // `list` opens it again and reports why it cannot
             },
         };
@@ -277,7 +292,11 @@ impl Sources {
     ) -> Result<Served, SourceError> {
         let nl = match &mut self.netlink {
             Some(nl) => nl,
-            slot => slot.insert(netlink::Netlink::open(table)?),
+            slot => {
+                let mut nl = netlink::Netlink::open(table)?;
+                nl.one_thread = self.one_thread;
+                slot.insert(nl)
+            }
         };
         let result = nl.dump(table, query, sink, prefetch);
         if result.is_err() {

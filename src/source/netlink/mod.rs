@@ -39,6 +39,9 @@ pub struct Netlink {
     buf: Vec<u8>,
     /// A dump started by [`Netlink::read_ahead`] and not yet handed to a sink.
     ahead: Option<ReadAhead>,
+    /// Receive on the calling thread only: set for a thread inside another network namespace,
+    /// which must not start threads there.
+    pub one_thread: bool,
 }
 
 /// Datagrams of one dump, received before anyone could print them (see [`Netlink::read_ahead`]).
@@ -102,6 +105,7 @@ impl Netlink {
             seq: 0,
             buf: vec![0; RECV_BUF],
             ahead: None,
+            one_thread: false,
         })
     }
 
@@ -180,7 +184,9 @@ impl Netlink {
             Some(_) => {
                 // Read ahead for another dump (callers should not): the socket still holds that
                 // dump's rest, which must not be mistaken for this one's. Start afresh.
+                let one_thread = self.one_thread;
                 *self = Netlink::open(table)?;
+                self.one_thread = one_thread;
                 (self.send_dump(table, query)?, Vec::new(), Rest::Live)
             }
             None => (self.send_dump(table, query)?, Vec::new(), Rest::Live),
@@ -201,6 +207,14 @@ impl Netlink {
         if let Some(not_live) = ended {
             // Nothing more to receive: the datagrams held end the dump, or the error does.
             let r = queued.iter().find_map(|d| dec.feed(d)).unwrap_or(not_live);
+            return r.map(|()| dec.served);
+        }
+        if self.one_thread {
+            let r = match queued.iter().find_map(|d| dec.feed(d)) {
+                Some(r) => r,
+                None => pump(&self.sock, &mut self.buf, &mut dec, usize::MAX)
+                    .unwrap_or(Err(no_done(table))),
+            };
             return r.map(|()| dec.served);
         }
         if queued.is_empty() {
