@@ -10,7 +10,6 @@ pub mod command;
 pub mod config;
 pub mod container;
 pub mod decimal;
-pub mod demo;
 pub mod escape;
 pub mod events;
 pub mod filter;

@@ -1,5 +1,5 @@
 //! The companion demo (`rnetstat-demo`): each scenario makes one TCP/UDP lesson happen on
-//! loopback and shows it through rnetstat's own listing ([`crate::listing::snapshot`]), limited
+//! loopback and shows it through rnetstat's own listing ([`rnetstat::listing::snapshot`]), limited
 //! to the demo's ports.
 //!
 //! This module holds what every scenario shares: the output context ([`Ctx`]: narration, the
@@ -32,14 +32,14 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context as _, Result};
 use socket2::{Domain, Protocol, Type};
 
-use crate::config::{Config, OutputMode, ShowMode};
-use crate::listing;
-use crate::model::{Family, InetProto, Socket, State, Table, TimerKind};
-use crate::names::{Names, NumericMode};
-use crate::procmap::OwnerMap;
-use crate::render::table::TableWriter;
-use crate::render::{RenderOptions, Section};
-use crate::source::SourceChoice;
+use rnetstat::config::{Config, OutputMode, ShowMode};
+use rnetstat::listing;
+use rnetstat::model::{Family, InetProto, Socket, State, Table, TimerKind};
+use rnetstat::names::{Names, NumericMode};
+use rnetstat::procmap::OwnerMap;
+use rnetstat::render::table::TableWriter;
+use rnetstat::render::{RenderOptions, Section};
+use rnetstat::source::SourceChoice;
 
 /// The scenarios, in the order `all` runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -713,13 +713,13 @@ impl<'o> Ctx<'o> {
             verbose: false,
             output: OutputMode::Table,
             source: SourceChoice::Auto,
-            owner_scan: crate::procmap::ScanChoice::Auto,
+            owner_scan: rnetstat::procmap::ScanChoice::Auto,
             proc_root: PathBuf::from("/proc"),
-            mode: crate::config::Mode::List,
-            filter: crate::filter::Filter::default(),
-            internals: crate::config::Internals::default(),
-            stats_selection: crate::stats::Selection::default(),
-            nettab: crate::nettab::Options::default(),
+            mode: rnetstat::config::Mode::List,
+            filter: rnetstat::filter::Filter::default(),
+            internals: rnetstat::config::Internals::default(),
+            stats_selection: rnetstat::stats::Selection::default(),
+            nettab: rnetstat::nettab::Options::default(),
             netns: Vec::new(),
         };
         Ctx {
@@ -800,7 +800,7 @@ impl<'o> Ctx<'o> {
             );
         }
         if !words.is_empty() {
-            cfg.filter = crate::filter::Filter::parse(&words, &crate::filter::NoLookup)
+            cfg.filter = rnetstat::filter::Filter::parse(&words, &rnetstat::filter::NoLookup)
                 .map_err(|e| anyhow!("demo port filter: {e}"))?;
         }
         let snap = listing::snapshot(&cfg).context("cannot list sockets")?;
@@ -873,7 +873,7 @@ impl<'o> Ctx<'o> {
                 &mut buf,
                 RenderOptions::from_config(&self.cfg),
                 &mut self.names,
-                crate::render::Context {
+                rnetstat::render::Context {
                     owners: l.owners.as_ref(),
                     cgroups: None,
                 },

@@ -9,7 +9,7 @@ use serde::Serialize;
 use tabled::{Table, Tabled};
 
 use super::{lo, outcome, Ctx, Kid, Sock};
-use crate::model::State;
+use rnetstat::model::State;
 
 #[derive(Serialize)]
 struct Listener {

@@ -8,7 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{listener, lo, outcome, Ctx, Sock};
-use crate::model::{InetProto, State};
+use rnetstat::model::{InetProto, State};
 
 #[derive(Serialize)]
 struct Nobody {

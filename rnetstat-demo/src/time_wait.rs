@@ -9,7 +9,7 @@ use anyhow::{anyhow, Result};
 use serde::Serialize;
 
 use super::{listener, lo, nap, secs, state_name, Ctx, Listing, Sock};
-use crate::model::State;
+use rnetstat::model::State;
 
 #[derive(Serialize)]
 struct Report {

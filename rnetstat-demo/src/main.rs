@@ -1,5 +1,5 @@
 //! The `rnetstat-demo` binary: parses the command line and runs scenarios from
-//! [`rnetstat::demo`]; also the entry point of the demo's hidden helper processes.
+//! [`rnetstat_demo`]; also the entry point of the demo's hidden helper processes.
 //!
 //! Exit status: 0 success, 1 a scenario failed, 2 a usage error, 130 interrupted.
 
@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use rnetstat::demo::cli::{Command, DemoArgs};
-use rnetstat::demo::{self, proc, Interrupted, Scenario, Settings};
+use rnetstat_demo::cli::{Command, DemoArgs};
+use rnetstat_demo::{self as demo, proc, Interrupted, Scenario, Settings};
 
 fn main() -> ExitCode {
     let args = match DemoArgs::try_parse() {

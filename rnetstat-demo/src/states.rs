@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::time_wait::Seen;
 use super::{errno_name, lo, nap, secs, Ctx, Listing, Sock};
-use crate::model::State;
+use rnetstat::model::State;
 
 #[derive(Serialize)]
 struct Report {

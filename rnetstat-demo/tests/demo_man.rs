@@ -139,7 +139,7 @@ Every scenario, one JSON object per line.
 "#;
 
 fn render() -> Vec<u8> {
-    let cmd = rnetstat::demo::cli::command();
+    let cmd = rnetstat_demo::cli::command();
     let man = Man::new(cmd.clone());
     let mut w = Vec::new();
     man.render_title(&mut w).expect("title");
@@ -155,7 +155,7 @@ fn render() -> Vec<u8> {
 
 #[test]
 fn man_page_is_generated_from_the_clap_definition() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("man/rnetstat-demo.1");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../man/rnetstat-demo.1");
     let fresh = render();
     if std::env::var_os("RNETSTAT_UPDATE_MAN").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().expect("man dir")).expect("mkdir man");

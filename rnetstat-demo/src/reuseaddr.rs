@@ -9,7 +9,7 @@ use serde::Serialize;
 use tabled::{Table, Tabled};
 
 use super::{listener, lo, outcome, secs, Ctx, Sock};
-use crate::model::State;
+use rnetstat::model::State;
 
 #[derive(Serialize, Clone)]
 struct Cell {
