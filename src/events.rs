@@ -18,13 +18,13 @@ use netlink_sys::{protocols::NETLINK_SOCK_DIAG, Socket as NlSocket};
 use crate::cgroup::CgroupPaths;
 use crate::config::Config;
 use crate::listing::{ListError, Snapshot};
+use crate::model::{Event, EventKind};
 use crate::model::{InetProto, Table};
 use crate::names::Names;
 use crate::procmap::OwnerMap;
 use crate::render::Context;
 use crate::report::{Message, Sink};
 use crate::source::netlink::parse;
-use crate::watch::{Event, EventKind};
 
 /// SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET_UDP_DESTROY, SKNLGRP_INET6_TCP_DESTROY,
 /// SKNLGRP_INET6_UDP_DESTROY.

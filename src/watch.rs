@@ -15,55 +15,10 @@ use std::time::Duration;
 use crate::cgroup::CgroupPaths;
 use crate::config::Config;
 use crate::listing::{self, ListError};
-use crate::model::{Detail, Socket, State, Table};
+use crate::model::{Detail, Event, EventKind, Socket, State, Table};
 use crate::names::Names;
 use crate::render::Context;
 use crate::report::{Message, Sink};
-
-/// What happened to a socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    /// Present in the first listing.
-    Present,
-    New,
-    State,
-    Gone,
-    /// Destroyed, as the kernel reported (`--events`).
-    Destroyed,
-}
-
-impl EventKind {
-    pub fn table_name(self) -> &'static str {
-        match self {
-            EventKind::Present => "EXISTS",
-            EventKind::New => "NEW",
-            EventKind::State => "STATE",
-            EventKind::Gone => "GONE",
-            EventKind::Destroyed => "DESTROY",
-        }
-    }
-    pub fn json_name(self) -> &'static str {
-        match self {
-            EventKind::Present => "exists",
-            EventKind::New => "new",
-            EventKind::State => "state",
-            EventKind::Gone => "gone",
-            EventKind::Destroyed => "destroy",
-        }
-    }
-}
-
-/// One line of watch output.
-pub struct Event<'a> {
-    pub time: &'a str,
-    pub kind: EventKind,
-    /// The previous state, for [`EventKind::State`].
-    pub from: Option<State>,
-    /// The socket as last seen (for GONE: as it was before it disappeared).
-    pub socket: &'a Socket,
-    /// With -N: the namespace the socket is in.
-    pub netns: Option<&'a crate::netns::Netns>,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {

@@ -18,11 +18,11 @@ use std::io;
 use serde::Serialize;
 
 use super::{Context, RenderOptions};
+use crate::model::TcpInfo;
 use crate::model::{Detail, InetProto, Socket, Table};
-use crate::names::Names;
-use crate::source::netlink::tcpinfo::TcpInfo;
 #[cfg(test)]
-use crate::source::netlink::tcpinfo::{Shutdown, SkMemInfo};
+use crate::model::{Shutdown, SkMemInfo};
+use crate::names::Names;
 
 #[cfg(test)]
 #[derive(Serialize)]
@@ -294,7 +294,7 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
     }
 
     /// One line of `--watch --json`: `{"time":…,"event":…,["from":…,"to":…,]"socket":{…}}`.
-    pub fn event(&mut self, ev: &crate::watch::Event<'_>) -> io::Result<()> {
+    pub fn event(&mut self, ev: &crate::model::Event<'_>) -> io::Result<()> {
         #[derive(Serialize)]
         struct Head<'e> {
             time: &'e str,
@@ -642,10 +642,10 @@ mod tests {
 
     use super::*;
     use crate::config::{Internals, ShowMode};
+    use crate::model::Extensions;
     use crate::model::{Family, InetInfo, State, Timer, TimerKind, UnixInfo, UnixName, UnixType};
     use crate::names::NumericMode;
     use crate::procmap::OwnerMap;
-    use crate::source::netlink::tcpinfo::Extensions;
 
     fn inet(inode: u64, local: &str, remote: &str, internals: Option<Extensions>) -> Socket {
         let local: SocketAddr = local.parse().expect("local");

@@ -66,7 +66,7 @@ pub fn event_line<W: io::Write>(
     names: &mut Names,
     ctx: Context<'_>,
     out: W,
-    ev: &crate::watch::Event<'_>,
+    ev: &crate::model::Event<'_>,
 ) -> io::Result<W> {
     let mut printer = Printer::new(cfg.output, out, RenderOptions::from_config(cfg), names, ctx);
     printer.event(ev)?;
@@ -123,7 +123,7 @@ impl<'a, W: io::Write> Printer<'a, W> {
     }
 
     /// One `--watch` event line.
-    pub fn event(&mut self, ev: &crate::watch::Event<'_>) -> io::Result<()> {
+    pub fn event(&mut self, ev: &crate::model::Event<'_>) -> io::Result<()> {
         match self {
             Printer::Table(t) => t.event(ev),
             Printer::Json(j) => j.event(ev),

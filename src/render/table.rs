@@ -10,10 +10,10 @@ use super::text::{push_ip, push_left, push_u64_left, push_u64_right};
 use super::{Context, RenderOptions, Section};
 use crate::decimal::push_u64;
 use crate::escape::escape_into;
+use crate::model::Extensions;
 use crate::model::{Detail, InetInfo, InetProto, Socket, State, UnixInfo};
 use crate::names::Names;
 use crate::procmap::OwnerMap;
-use crate::source::netlink::tcpinfo::Extensions;
 
 pub struct TableWriter<'a, W: io::Write> {
     out: W,
@@ -109,7 +109,7 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
 
     /// One line of `--watch`: time, event, then the socket's row (and `FROM -> TO` for a state
     /// change), flushed at once so a pipe sees it as it happens.
-    pub fn event(&mut self, ev: &crate::watch::Event<'_>) -> io::Result<()> {
+    pub fn event(&mut self, ev: &crate::model::Event<'_>) -> io::Result<()> {
         self.line.clear();
         let _ = write!(self.line, "{} {:<6} ", ev.time, ev.kind.table_name());
         if let Some(ns) = ev.netns {

@@ -5,6 +5,12 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+pub mod event;
+pub mod tcpinfo;
+
+pub use event::{Event, EventKind};
+pub use tcpinfo::{CaState, Extensions, Shutdown, SkMemInfo, TcpInfo, TcpOptions};
+
 /// The address family of an internet socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
@@ -358,9 +364,8 @@ pub struct InetInfo {
     /// it), so only ss's user-space pass is left to apply.
     pub kernel_filtered: bool,
     /// tcp_info, memory and the other sock_diag extensions, when asked for (`--info`,
-    /// `--memory`, `--extended`) and served by netlink; `None` otherwise. Their decoded form
-    /// lives with their decoder.
-    pub internals: Option<Box<crate::source::netlink::tcpinfo::Extensions>>,
+    /// `--memory`, `--extended`) and served by netlink; `None` otherwise.
+    pub internals: Option<Box<Extensions>>,
 }
 
 /// What only unix sockets have.
