@@ -20,10 +20,10 @@ use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram, UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
-use rnetstat::source::netlink::parse::{
+use rnetstat::fuzzing::netlink_extensions::{INET_DIAG_INFO, INET_DIAG_SKMEMINFO};
+use rnetstat::fuzzing::netlink_parse::{
     attributes, messages, INET_DIAG_MSG_LEN, NLMSG_DONE, NLMSG_ERROR, SOCK_DIAG_BY_FAMILY,
 };
-use rnetstat::source::netlink::tcpinfo::{INET_DIAG_INFO, INET_DIAG_SKMEMINFO};
 
 const NETLINK_SOCK_DIAG: i32 = 4;
 const NLM_F_REQUEST: u16 = 1;

@@ -1,33 +1,123 @@
-//! rnetstat: list sockets and the processes that own them.
+//! rnetstat as a library: list a machine's sockets and the processes that own them, with typed
+//! results a test suite can assert on.
 //!
-//! The pipeline runs one way: [`cli`] → [`config`] → [`source`] (netlink sock_diag, /proc/net
-//! fallback) → [`procmap`] owners → [`render`]. [`listing`] ties one run together; the binary
-//! adds only error and exit-status policy.
+//! A [`Query`] says what to list; [`Query::run`] lists it through the same pipeline as the
+//! `rnetstat` binary (netlink sock_diag first, /proc/net per table where netlink cannot serve,
+//! every owner from one scan) and returns a [`Listing`] of [`Socket`]s, each with its addresses,
+//! [`State`], queues, uid, inode, [`Owner`]s and, when asked, [`TcpInfo`] and [`SkMemInfo`].
+//!
+//! ```
+//! use std::net::UdpSocket;
+//!
+//! let udp = UdpSocket::bind("127.0.0.1:0")?;
+//! let addr = udp.local_addr()?;
+//! let listing = rnetstat::Query::new().udp().ipv4().owners(true).run()?;
+//! let ours = listing.sockets().iter().find(|s| s.local() == Some(addr)).expect("listed");
+//! assert_eq!(ours.state_name(), "UNCONN");
+//! assert_eq!(ours.proto_name(), "udp");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Internally the pipeline runs one way: `cli` → `config` → `source` (netlink sock_diag,
+//! /proc/net fallback) → `procmap` owners → `filter` → `render`, over the types in `model`;
+//! `listing` ties one run together.
 
-pub mod cgroup;
+#![deny(missing_docs)]
+
+mod cgroup;
+mod decimal;
+mod errno;
+mod escape;
+mod filter;
+mod model;
+mod query;
+mod render;
+mod sysdb;
+
+pub use errno::errno_name;
+pub use escape::escape;
+pub use model::{
+    CaState, Family, SkMemInfo, State, TcpInfo, TcpInfoField, TcpOptions, Timer, TimerKind,
+    UnixName,
+};
+pub use query::{Error, ErrorKind, Listing, Owner, Protocol, Query, Socket, Source};
+
+// ---------------------------------------------------------------------------------------------
+// Not part of the API. These modules are what src/main.rs imports today; they stay reachable,
+// hidden and undocumented, until the binary runs through the library's `Command` (then they
+// become private).
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod cli;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod command;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod config;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod container;
-pub mod decimal;
-pub mod escape;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod events;
-pub mod filter;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod kill;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod listing;
-pub mod model;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod names;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod netns;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod nettab;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod procmap;
-pub mod render;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod report;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod signal;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod source;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod stats;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod summary;
-pub mod sysdb;
+#[doc(hidden)]
+#[allow(missing_docs)]
 pub mod watch;
 
 pub use command::{Command, Parsed, RunError, Status, UsageError};
 pub use signal::StopOnSignal;
+
+/// Not part of the API: the pure parsers, for the fuzz targets (fuzz/) and
+/// examples/capture_seeds.rs, behind the non-default `fuzzing` feature.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod fuzzing {
+    /// The socket model the parsers produce.
+    pub mod model {
+        pub use crate::model::*;
+    }
+    pub use crate::escape::escape;
+    pub use crate::filter::{Filter, SystemTables};
+    pub use crate::procmap::{bpf, btf};
+    pub use crate::source::netlink::{parse as netlink_parse, tcpinfo as netlink_extensions};
+    pub use crate::source::procnet::parse as procnet_parse;
+    pub use crate::stats::fuzz as stats;
+}
+
+#[cfg(test)]
+mod tests_stats_live;

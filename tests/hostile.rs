@@ -16,7 +16,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 use common::{describe, fork_listener, inode_of, json_records, owner_pids, run, ChildSpec};
-use rnetstat::escape::escape;
+use rnetstat::escape;
 
 /// No control character other than the line ends, and valid UTF-8 throughout.
 fn assert_clean_table(what: &str, out: &std::process::Output) {

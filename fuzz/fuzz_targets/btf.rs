@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rnetstat::procmap::bpf::BTF_NAMES;
-use rnetstat::procmap::btf::Btf;
+use rnetstat::fuzzing::bpf::BTF_NAMES;
+use rnetstat::fuzzing::btf::Btf;
 
 /// The iterator's own lookups (all of them in `BTF_NAMES`), plus one that names nothing.
 const LOOKUPS: [(&str, &str); 10] = [

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rnetstat::escape::escape;
+use rnetstat::fuzzing::escape;
 
 fn unsafe_unicode(c: char) -> bool {
     matches!(c as u32, 0x200b..=0x200f | 0x2028..=0x202e | 0x2066..=0x2069 | 0xfeff)

@@ -14,8 +14,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rnetstat::filter::{Filter, SystemTables};
-use rnetstat::model::{
+use rnetstat::fuzzing::{Filter, SystemTables};
+use rnetstat::fuzzing::model::{
     Detail, Family, InetInfo, InetProto, Socket, State, UnixInfo, UnixName, UnixType,
 };
 

@@ -9,12 +9,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rnetstat::model::{Family, InetProto};
-use rnetstat::source::netlink::parse::{
+use rnetstat::fuzzing::model::{Family, InetProto};
+use rnetstat::fuzzing::netlink_parse::{
     attributes, error_code, inet, messages, unix, INET_DIAG_MSG_LEN, NLMSG_HDRLEN,
     SOCK_DIAG_BY_FAMILY, UNIX_DIAG_MSG_LEN,
 };
-use rnetstat::source::netlink::tcpinfo::{INET_DIAG_INFO, INET_DIAG_SKMEMINFO};
+use rnetstat::fuzzing::netlink_extensions::{INET_DIAG_INFO, INET_DIAG_SKMEMINFO};
 
 fuzz_target!(|data: &[u8]| {
     let mut seen = 0usize;
@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(i.local.is_ipv4(), want_v4);
             let attrs = &msg.payload[INET_DIAG_MSG_LEN..];
             let last = |kind| attributes(attrs).filter(|(k, _)| *k == kind).last();
-            let rnetstat::model::Detail::Inet(fi) = &mut f.detail else {
+            let rnetstat::fuzzing::model::Detail::Inet(fi) = &mut f.detail else {
                 panic!("inet decodes an inet socket");
             };
             let x = fi.internals.take().expect("internals when asked");

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rnetstat::model::{Family, InetProto};
-use rnetstat::source::procnet::parse::inet_line;
+use rnetstat::fuzzing::model::{Family, InetProto};
+use rnetstat::fuzzing::procnet_parse::inet_line;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, line)) = data.split_first() else {

@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rnetstat::model::UnixName;
-use rnetstat::source::procnet::parse::unix_line;
+use rnetstat::fuzzing::model::UnixName;
+use rnetstat::fuzzing::procnet_parse::unix_line;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(s) = unix_line(data) {

@@ -6,5 +6,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    rnetstat::stats::fuzz(data);
+    rnetstat::fuzzing::stats(data);
 });

@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rnetstat::model::{SkMemInfo, TcpInfo};
-use rnetstat::source::netlink::tcpinfo::fuzz;
+use rnetstat::fuzzing::model::{SkMemInfo, TcpInfo};
+use rnetstat::fuzzing::netlink_extensions::fuzz;
 
 /// A decoded field's offset, from the library's one field table.
 fn off(name: &str) -> usize {

@@ -9,7 +9,7 @@ use anyhow::{anyhow, Result};
 use serde::Serialize;
 
 use super::{check_interrupt, listener, lo, Ctx, Grandkid, Kid, Listing, Sock};
-use rnetstat::model::State;
+use rnetstat::State;
 
 #[derive(Serialize)]
 struct Model {

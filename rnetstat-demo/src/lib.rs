@@ -1,6 +1,6 @@
 //! The companion demo (`rnetstat-demo`): each scenario makes one TCP/UDP lesson happen on
-//! loopback and shows it through rnetstat's own listing ([`rnetstat::listing::snapshot`]), limited
-//! to the demo's ports.
+//! loopback and shows it through rnetstat's own listing (the library's [`rnetstat::Query`],
+//! printed by [`rnetstat::Listing::write_table`]), limited to the demo's ports.
 //!
 //! This module holds what every scenario shares: the output context ([`Ctx`]: narration, the
 //! socket calls just made, the filtered table), a socket wrapper whose drop is abortive so that
@@ -30,16 +30,9 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _, Result};
-use socket2::{Domain, Protocol, Type};
+use socket2::{Domain, Type};
 
-use rnetstat::config::{Config, OutputMode, ShowMode};
-use rnetstat::listing;
-use rnetstat::model::{Family, InetProto, Socket, State, Table, TimerKind};
-use rnetstat::names::{Names, NumericMode};
-use rnetstat::procmap::OwnerMap;
-use rnetstat::render::table::TableWriter;
-use rnetstat::render::{RenderOptions, Section};
-use rnetstat::source::SourceChoice;
+use rnetstat::{Protocol, Query, Socket, State, TimerKind};
 
 /// The scenarios, in the order `all` runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,24 +260,10 @@ pub fn errno_name(e: &io::Error) -> String {
     let Some(n) = e.raw_os_error() else {
         return e.to_string();
     };
-    let name = match n {
-        libc::EADDRINUSE => "EADDRINUSE",
-        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
-        libc::EACCES => "EACCES",
-        libc::EAGAIN => "EAGAIN",
-        libc::EINPROGRESS => "EINPROGRESS",
-        libc::ECONNREFUSED => "ECONNREFUSED",
-        libc::ECONNRESET => "ECONNRESET",
-        libc::EINVAL => "EINVAL",
-        libc::EOPNOTSUPP => "EOPNOTSUPP",
-        libc::EPIPE => "EPIPE",
-        libc::ETIMEDOUT => "ETIMEDOUT",
-        libc::EISCONN => "EISCONN",
-        libc::ENOTCONN => "ENOTCONN",
-        libc::EPERM => "EPERM",
-        other => return format!("errno {other}"),
-    };
-    name.to_string()
+    match rnetstat::errno_name(n) {
+        Some(name) => name.to_string(),
+        None => format!("errno {n}"),
+    }
 }
 
 /// `"ok"` or the errno name.
@@ -314,7 +293,7 @@ impl Sock {
         Ok(Sock::from(socket2::Socket::new(
             Domain::IPV4,
             Type::STREAM,
-            Some(Protocol::TCP),
+            Some(socket2::Protocol::TCP),
         )?))
     }
 
@@ -332,7 +311,7 @@ impl Sock {
         Ok(Sock::from(socket2::Socket::new(
             Domain::IPV4,
             Type::DGRAM,
-            Some(Protocol::UDP),
+            Some(socket2::Protocol::UDP),
         )?))
     }
 
@@ -600,55 +579,53 @@ pub fn process_alive(pid: u32) -> bool {
 
 /// The demo's view of the socket table: only sockets on the demo's ports.
 pub struct Listing {
-    pub sockets: Vec<Socket>,
-    pub owners: Option<OwnerMap>,
+    listing: rnetstat::Listing,
 }
 
 impl Listing {
+    /// The sockets on the demo's ports.
+    pub fn sockets(&self) -> &[Socket] {
+        self.listing.sockets()
+    }
+
     /// The TCP socket with exactly this local and remote address.
     pub fn conn(&self, local: SocketAddr, remote: SocketAddr) -> Option<&Socket> {
-        self.sockets.iter().find(|s| {
-            s.inet().is_some_and(|i| {
-                i.proto == InetProto::Tcp && i.local == local && i.remote == remote
-            })
+        self.sockets().iter().find(|s| {
+            s.protocol() == Protocol::Tcp && s.local() == Some(local) && s.remote() == Some(remote)
         })
     }
 
     /// TCP sockets bound to local port `port` in state `state`.
     pub fn on_port(&self, port: u16, state: State) -> Vec<&Socket> {
-        self.sockets
+        self.sockets()
             .iter()
             .filter(|s| {
-                s.state == state
-                    && s.inet()
-                        .is_some_and(|i| i.proto == InetProto::Tcp && i.local.port() == port)
+                s.state() == state
+                    && s.protocol() == Protocol::Tcp
+                    && s.local().is_some_and(|a| a.port() == port)
             })
             .collect()
     }
 
     /// Every distinct pid holding the socket.
     pub fn pids(&self, s: &Socket) -> Vec<u32> {
-        let mut v: Vec<u32> = match &self.owners {
-            Some(m) if s.inode != 0 => m.owners(s.inode).map(|o| o.pid).collect(),
-            _ => Vec::new(),
-        };
+        let mut v: Vec<u32> = s.owners().iter().map(|o| o.pid()).collect();
         v.dedup();
         v
     }
 
     /// The state of the TCP connection `local → remote`, if the kernel still has it.
     pub fn state_of(&self, local: SocketAddr, remote: SocketAddr) -> Option<State> {
-        self.conn(local, remote).map(|s| s.state)
+        self.conn(local, remote).map(|s| s.state())
     }
 
     /// The remaining TIME_WAIT time of a connection, from the kernel's timer.
     pub fn time_wait_ms(&self, local: SocketAddr, remote: SocketAddr) -> Option<u64> {
         let s = self.conn(local, remote)?;
-        if s.state != State::TimeWait {
+        if s.state() != State::TimeWait {
             return None;
         }
-        s.inet()?
-            .timer
+        s.timer()
             .filter(|t| t.kind == TimerKind::TimeWait)
             .map(|t| t.remaining_ms)
     }
@@ -682,8 +659,8 @@ pub struct Cleanup {
 pub struct Ctx<'o> {
     pub settings: Settings,
     out: &'o mut dyn Write,
-    cfg: Config,
-    names: Names,
+    /// `rnetstat -4tuapo`, through the library; each look adds a filter on the demo's ports.
+    query: Query,
     /// Ports this scenario made, per protocol; the listing shows sockets of that protocol with
     /// either end on one of them.
     pub ports: BTreeSet<(Proto, u16)>,
@@ -694,39 +671,10 @@ pub struct Ctx<'o> {
 
 impl<'o> Ctx<'o> {
     pub fn new(settings: Settings, out: &'o mut dyn Write) -> Ctx<'o> {
-        let numeric = NumericMode {
-            hosts: true,
-            ports: true,
-            users: true,
-        };
-        let cfg = Config {
-            tables: vec![
-                Table::Inet(InetProto::Tcp, Family::V4),
-                Table::Inet(InetProto::Udp, Family::V4),
-            ],
-            show: ShowMode::All,
-            programs: true,
-            extend: false,
-            timers: true,
-            numeric,
-            continuous: None,
-            verbose: false,
-            output: OutputMode::Table,
-            source: SourceChoice::Auto,
-            owner_scan: rnetstat::procmap::ScanChoice::Auto,
-            proc_root: PathBuf::from("/proc"),
-            mode: rnetstat::config::Mode::List,
-            filter: rnetstat::filter::Filter::default(),
-            internals: rnetstat::config::Internals::default(),
-            stats_selection: rnetstat::stats::Selection::default(),
-            nettab: rnetstat::nettab::Options::default(),
-            netns: Vec::new(),
-        };
         Ctx {
             settings,
             out,
-            cfg,
-            names: Names::new(numeric, Duration::ZERO),
+            query: Query::new().tcp().udp().ipv4().owners(true).timers(true),
             ports: BTreeSet::new(),
             step: 0,
             cleanup: Cleanup::default(),
@@ -787,7 +735,6 @@ impl<'o> Ctx<'o> {
     pub fn look(&mut self) -> Result<Listing> {
         // The kernel filters by port too (state mask and bytecode), so a busy machine's other
         // sockets are never copied out; the exact selection below stays the reference.
-        let mut cfg = self.cfg.clone();
         let mut words = Vec::new();
         for (_, port) in &self.ports {
             if !words.is_empty() {
@@ -799,49 +746,46 @@ impl<'o> Ctx<'o> {
                     .map(str::to_string),
             );
         }
-        if !words.is_empty() {
-            cfg.filter = rnetstat::filter::Filter::parse(&words, &rnetstat::filter::NoLookup)
-                .map_err(|e| anyhow!("demo port filter: {e}"))?;
-        }
-        let snap = listing::snapshot(&cfg).context("cannot list sockets")?;
-        if let Some(f) = snap.outcome.failures.first() {
-            return Err(anyhow!("cannot list sockets: {f}"));
-        }
+        let query = if words.is_empty() {
+            self.query.clone()
+        } else {
+            self.query
+                .clone()
+                .filter(&words.join(" "))
+                .context("demo port filter")?
+        };
+        let mut listing = query.run().context("cannot list sockets")?;
         let ports = &self.ports;
-        let mut sockets: Vec<Socket> = snap
-            .sockets
-            .into_iter()
-            .filter(|s| {
-                s.inet().is_some_and(|i| {
-                    let p = match i.proto {
-                        InetProto::Tcp => Proto::Tcp,
-                        InetProto::Udp => Proto::Udp,
-                        _ => return false,
-                    };
-                    i.local.ip().is_loopback()
-                        && (ports.contains(&(p, i.local.port()))
-                            || ports.contains(&(p, i.remote.port())))
-                })
-            })
-            .collect();
+        listing.retain(|s| {
+            let p = match s.protocol() {
+                Protocol::Tcp => Proto::Tcp,
+                Protocol::Udp => Proto::Udp,
+                _ => return false,
+            };
+            match (s.local(), s.remote()) {
+                (Some(local), Some(remote)) => {
+                    local.ip().is_loopback()
+                        && (ports.contains(&(p, local.port()))
+                            || ports.contains(&(p, remote.port())))
+                }
+                _ => false,
+            }
+        });
         // Listeners first, then the two ends of each connection next to each other: easier to
         // read than the kernel's hash order.
-        sockets.sort_by_key(|s| {
-            s.inet().map(|i| {
-                let (a, b) = (i.local.port(), i.remote.port());
+        listing.sort_by_key(|s| {
+            s.local().zip(s.remote()).map(|(local, remote)| {
+                let (a, b) = (local.port(), remote.port());
                 (
-                    i.proto != InetProto::Tcp,
-                    s.state != State::Listen,
+                    s.protocol() != Protocol::Tcp,
+                    s.state() != State::Listen,
                     a.min(b),
                     a.max(b),
-                    i.local,
+                    local,
                 )
             })
         });
-        Ok(Listing {
-            sockets,
-            owners: snap.owners,
-        })
+        Ok(Listing { listing })
     }
 
     /// Prints a listing as rnetstat's table (`-4tuanpo`, limited to the demo's ports).
@@ -867,29 +811,13 @@ impl<'o> Ctx<'o> {
             self.out,
             "    rnetstat -4tuanpo, limited to the demo's {which}:"
         )?;
-        let mut buf = Vec::new();
-        {
-            let mut w = TableWriter::new(
-                &mut buf,
-                RenderOptions::from_config(&self.cfg),
-                &mut self.names,
-                rnetstat::render::Context {
-                    owners: l.owners.as_ref(),
-                    cgroups: None,
-                },
-            );
-            w.section(Section::Inet)?;
-            for s in &l.sockets {
-                w.socket(s)?;
-            }
-            w.finish()?;
-        }
+        let buf = l.listing.write_table(Vec::new())?;
         let text = String::from_utf8_lossy(&buf);
         // Skip the "Active Internet connections" line: the demo's own heading says what it is.
         for line in text.lines().skip(1) {
             writeln!(self.out, "    {line}")?;
         }
-        if l.sockets.is_empty() {
+        if l.sockets().is_empty() {
             writeln!(self.out, "    (no sockets on these ports)")?;
         }
         if !self.settings.step_delay.is_zero() {
@@ -943,10 +871,10 @@ impl<'o> Ctx<'o> {
         let mut c = Cleanup::default();
         let l = self.look()?;
         let tws: Vec<(SocketAddr, SocketAddr)> = l
-            .sockets
+            .sockets()
             .iter()
-            .filter(|s| s.state == State::TimeWait)
-            .filter_map(|s| s.inet().map(|i| (i.local, i.remote)))
+            .filter(|s| s.state() == State::TimeWait)
+            .filter_map(|s| s.local().zip(s.remote()))
             .collect();
         if tws.is_empty() {
             return Ok(());

@@ -9,7 +9,7 @@ use serde::Serialize;
 use tabled::{Table, Tabled};
 
 use super::{listener, lo, outcome, secs, Ctx, Sock};
-use rnetstat::model::State;
+use rnetstat::State;
 
 #[derive(Serialize, Clone)]
 struct Cell {

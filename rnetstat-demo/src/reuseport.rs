@@ -9,7 +9,7 @@ use serde::Serialize;
 use tabled::{Table, Tabled};
 
 use super::{lo, outcome, Ctx, Kid, Sock};
-use rnetstat::model::State;
+use rnetstat::State;
 
 #[derive(Serialize)]
 struct Listener {

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::time_wait::Seen;
 use super::{errno_name, lo, nap, secs, Ctx, Listing, Sock};
-use rnetstat::model::State;
+use rnetstat::State;
 
 #[derive(Serialize)]
 struct Report {
@@ -106,7 +106,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     let (queued, _) = ctx.wait_for(Duration::from_secs(2), |l| {
         l.on_port(port, State::Listen)
             .first()
-            .and_then(|s| s.recv_q)
+            .and_then(|s| s.recv_q())
             == Some(1)
     })?;
     ctx.step(

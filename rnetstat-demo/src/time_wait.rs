@@ -9,7 +9,7 @@ use anyhow::{anyhow, Result};
 use serde::Serialize;
 
 use super::{listener, lo, nap, secs, state_name, Ctx, Listing, Sock};
-use rnetstat::model::State;
+use rnetstat::State;
 
 #[derive(Serialize)]
 struct Report {

@@ -8,7 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{listener, lo, outcome, Ctx, Sock};
-use rnetstat::model::{InetProto, State};
+use rnetstat::{Protocol, State};
 
 #[derive(Serialize)]
 struct Nobody {
@@ -48,13 +48,10 @@ fn libc_result(rc: i32) -> io::Result<()> {
 
 /// The demo's UDP state word: netstat leaves it blank, ss says UNCONN.
 fn udp_state(l: &super::Listing, port: u16) -> Option<String> {
-    l.sockets
+    l.sockets()
         .iter()
-        .find(|s| {
-            s.inet()
-                .is_some_and(|i| i.proto == InetProto::Udp && i.local.port() == port)
-        })
-        .map(|s| match s.state {
+        .find(|s| s.protocol() == Protocol::Udp && s.local().is_some_and(|a| a.port() == port))
+        .map(|s| match s.state() {
             State::Close => "UNCONN".to_string(),
             st => st.tcp_name().to_string(),
         })
@@ -171,11 +168,11 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     })?;
     let tcp_tw = l.state_of(taddr, lo(tport)) == Some(State::TimeWait);
     let udp_left: Vec<_> = l
-        .sockets
+        .sockets()
         .iter()
-        .filter(|s| s.inet().is_some_and(|i| i.proto == InetProto::Udp))
+        .filter(|s| s.protocol() == Protocol::Udp)
         .collect();
-    let udp_tw = udp_left.iter().any(|s| s.state == State::TimeWait);
+    let udp_tw = udp_left.iter().any(|s| s.state() == State::TimeWait);
     ctx.step(
         "close(): TCP leaves TIME_WAIT, UDP leaves nothing",
         &format!(

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::{errno_name, lo, nap, Ctx, Listing, Sock};
 
-/// The tcp_info fields the demo shows, read from the bytes the kernel returns (older kernels
-/// return fewer: a field past the end is `None`).
+/// The tcp_info fields the demo shows, decoded by the library ([`rnetstat::TcpInfo`]) from the
+/// bytes the kernel returns (older kernels return fewer: a field past the end is `None`).
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct TcpInfo {
     pub snd_mss: Option<u32>,
@@ -44,19 +44,14 @@ pub fn tcp_info(fd: i32) -> io::Result<TcpInfo> {
         return Err(io::Error::last_os_error());
     }
     let got = &buf[..(len as usize).min(buf.len())];
-    // Offsets in struct tcp_info (include/uapi/linux/tcp.h).
-    let u32_at = |off: usize| {
-        got.get(off..off + 4)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_ne_bytes)
-    };
+    let info = rnetstat::TcpInfo::from_bytes(got);
     Ok(TcpInfo {
-        snd_mss: u32_at(16),
-        rcv_mss: u32_at(20),
-        unacked: u32_at(24),
-        rcv_space: u32_at(96),
-        snd_wnd: u32_at(228),
-        rcv_wnd: u32_at(232),
+        snd_mss: info.snd_mss,
+        rcv_mss: info.rcv_mss,
+        unacked: info.unacked,
+        rcv_space: info.rcv_space,
+        snd_wnd: info.snd_wnd,
+        rcv_wnd: info.rcv_wnd,
     })
 }
 
@@ -103,13 +98,12 @@ fn figures(
     let rcv = l.conn(s_addr.1, s_addr.0);
     Ok(Figures {
         phase,
-        receiver_recv_q: rcv.and_then(|s| s.recv_q),
-        sender_send_q: snd.and_then(|s| s.send_q),
+        receiver_recv_q: rcv.and_then(|s| s.recv_q()),
+        sender_send_q: snd.and_then(|s| s.send_q()),
         sender: tcp_info(sender.fd())?,
         receiver: tcp_info(receiver.fd())?,
         sender_timer: snd
-            .and_then(|s| s.inet())
-            .and_then(|i| i.timer)
+            .and_then(|s| s.timer())
             .map(|t| t.kind.name().to_string()),
         bytes_written: written,
         bytes_read: read,
@@ -187,10 +181,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         }
     }
     let (_, l) = ctx.wait_for(Duration::from_millis(500), |l| {
-        l.conn(pair.0, pair.1)
-            .and_then(|s| s.inet())
-            .and_then(|i| i.timer)
-            .is_some()
+        l.conn(pair.0, pair.1).and_then(|s| s.timer()).is_some()
     })?;
     let f = figures(
         "receiver stopped reading",
@@ -233,7 +224,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
         .set_read_timeout(Some(Duration::from_millis(200)))?;
     let read = super::drain(receiver.s(), Some(written))?;
     let (_, l) = ctx.wait_for(Duration::from_secs(2), |l| {
-        l.conn(pair.0, pair.1).and_then(|s| s.send_q) == Some(0)
+        l.conn(pair.0, pair.1).and_then(|s| s.send_q()) == Some(0)
     })?;
     let f = figures(
         "receiver drained",

@@ -36,7 +36,9 @@ mod eval;
 mod lookup;
 mod parse;
 
-pub use lookup::{Lookup, NoLookup, ServicePorts, SystemTables};
+#[cfg(test)]
+pub use lookup::NoLookup;
+pub use lookup::{Lookup, ServicePorts, SystemTables};
 pub use parse::FilterError;
 
 use std::net::IpAddr;
@@ -315,3 +317,7 @@ mod tests;
 
 #[cfg(test)]
 mod ss_tests;
+#[cfg(test)]
+mod tests_bytecode;
+#[cfg(test)]
+mod tests_eval;

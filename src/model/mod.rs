@@ -9,16 +9,19 @@ pub mod event;
 pub mod tcpinfo;
 
 pub use event::{Event, EventKind};
-pub use tcpinfo::{CaState, Extensions, Shutdown, SkMemInfo, TcpInfo, TcpOptions};
+pub use tcpinfo::{CaState, Extensions, SkMemInfo, TcpInfo, TcpInfoField, TcpOptions};
 
 /// The address family of an internet socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
+    /// IPv4 (`AF_INET`).
     V4,
+    /// IPv6 (`AF_INET6`).
     V6,
 }
 
 impl Family {
+    /// Both families, IPv4 first (netstat's order).
     pub const ALL: [Family; 2] = [Family::V4, Family::V6];
 
     /// The unspecified address of this family (`0.0.0.0` or `::`).
@@ -125,18 +128,31 @@ impl std::fmt::Display for Table {
 /// A socket state, as the kernel's `sk_state` (the TCP state numbers, which UDP, raw and unix
 /// sockets reuse).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum State {
+    /// `TCP_ESTABLISHED` (1); also a connected UDP or unix socket.
     Established,
+    /// `TCP_SYN_SENT` (2).
     SynSent,
+    /// `TCP_SYN_RECV` (3).
     SynRecv,
+    /// `TCP_FIN_WAIT1` (4).
     FinWait1,
+    /// `TCP_FIN_WAIT2` (5).
     FinWait2,
+    /// `TCP_TIME_WAIT` (6).
     TimeWait,
+    /// `TCP_CLOSE` (7); also an unconnected UDP, raw or unix socket.
     Close,
+    /// `TCP_CLOSE_WAIT` (8).
     CloseWait,
+    /// `TCP_LAST_ACK` (9).
     LastAck,
+    /// `TCP_LISTEN` (10); also a listening unix socket.
     Listen,
+    /// `TCP_CLOSING` (11).
     Closing,
+    /// `TCP_NEW_SYN_RECV` (12): a request socket.
     NewSynRecv,
     /// A number this tool does not know; kept so nothing is silently renamed.
     Unknown(u8),
@@ -159,6 +175,7 @@ impl State {
         State::NewSynRecv,
     ];
 
+    /// The kernel's `sk_state` number as a state.
     pub fn from_u8(n: u8) -> State {
         match n {
             1 => State::Established,
@@ -177,6 +194,7 @@ impl State {
         }
     }
 
+    /// The kernel's `sk_state` number.
     pub fn as_u8(self) -> u8 {
         match self {
             State::Established => 1,
@@ -230,7 +248,9 @@ pub type Endpoint = SocketAddr;
 
 /// A kernel timer pending on a TCP socket (netstat -o).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timer {
+    /// Which timer.
     pub kind: TimerKind,
     /// Time until the timer fires, in milliseconds.
     pub remaining_ms: u64,
@@ -240,17 +260,27 @@ pub struct Timer {
     pub probes: u32,
 }
 
+/// The kind of a TCP timer, as /proc/net/tcp's `tr` field and sock_diag's `idiag_timer` number
+/// it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TimerKind {
+    /// No timer pending.
     Off,
+    /// The retransmit timer.
     On,
+    /// The keepalive timer.
     Keepalive,
+    /// The TIME_WAIT timer.
     TimeWait,
+    /// The zero-window probe timer.
     Probe,
+    /// A number this tool does not know.
     Unknown(u8),
 }
 
 impl TimerKind {
+    /// The kernel's number as a kind.
     pub fn from_u8(n: u8) -> TimerKind {
         match n {
             0 => TimerKind::Off,
@@ -321,6 +351,7 @@ impl UnixType {
 
 /// The name a unix socket is bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UnixName {
     /// A filesystem path, as raw bytes (not necessarily UTF-8).
     Path(Vec<u8>),
@@ -434,25 +465,3 @@ pub struct Owner<'a> {
     /// The container the process runs in, from its cgroup (when looked for).
     pub container: Option<&'a crate::container::Container>,
 }
-
-/// A hasher for socket inodes: they are already well-spread integers, so one multiply mixes
-/// them enough, at a fraction of SipHash's cost on the per-row lookup.
-#[derive(Default, Clone, Copy)]
-pub struct InodeHasher(u64);
-
-impl std::hash::Hasher for InodeHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
-    }
-}
-
-/// `BuildHasher` for maps and sets keyed by socket inode.
-pub type InodeHashing = std::hash::BuildHasherDefault<InodeHasher>;

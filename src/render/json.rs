@@ -19,9 +19,9 @@ use serde::Serialize;
 
 use super::{Context, RenderOptions};
 use crate::model::TcpInfo;
-use crate::model::{Detail, InetProto, Socket, Table};
 #[cfg(test)]
-use crate::model::{Shutdown, SkMemInfo};
+use crate::model::{tcpinfo::Shutdown, SkMemInfo};
+use crate::model::{Detail, InetProto, Socket, Table};
 use crate::names::Names;
 
 #[cfg(test)]

@@ -31,20 +31,12 @@ impl SourceError {
     }
 }
 
+/// `ENOENT`, or `errno N` for a number without a name.
 pub fn errno_name(errno: i32) -> String {
-    let name = match errno {
-        libc::ENOENT => "ENOENT",
-        libc::EPERM => "EPERM",
-        libc::EACCES => "EACCES",
-        libc::EINVAL => "EINVAL",
-        libc::EOPNOTSUPP => "EOPNOTSUPP",
-        libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
-        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
-        libc::ENOBUFS => "ENOBUFS",
-        libc::EADDRINUSE => "EADDRINUSE",
-        _ => return format!("errno {errno}"),
-    };
-    name.to_string()
+    match crate::errno::errno_name(errno) {
+        Some(name) => name.to_string(),
+        None => format!("errno {errno}"),
+    }
 }
 
 impl std::fmt::Display for SourceError {

@@ -9,7 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Command;
 
-use rnetstat::stats::{self, Selection};
+use crate::stats::{self, Selection};
 
 fn netstat(args: &[&str]) -> Option<String> {
     let out = match Command::new("netstat").args(args).output() {

@@ -5,13 +5,13 @@
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
+use crate::cli::Args;
+use crate::config::Config;
+use crate::filter::{parse_uid, Filter, NoLookup, SystemTables};
+use crate::listing::{snapshot, Snapshot};
+use crate::model::{Family, InetProto, Socket, State, Table};
+use crate::source::{Query, SourceChoice, Sources};
 use clap::Parser;
-use rnetstat::cli::Args;
-use rnetstat::config::Config;
-use rnetstat::filter::{parse_uid, Filter, NoLookup, SystemTables};
-use rnetstat::listing::{snapshot, Snapshot};
-use rnetstat::model::{Family, InetProto, Socket, State, Table};
-use rnetstat::source::{Query, SourceChoice, Sources};
 
 /// A listener on 127.0.0.1:0, a client connected to it and the accepted server side.
 struct Trio {

@@ -8,10 +8,10 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use rnetstat::filter::bytecode::INET_DIAG_REQ_BYTECODE;
-use rnetstat::filter::{Filter, NoLookup};
-use rnetstat::model::{Family, InetProto, Socket, Table};
-use rnetstat::source::{Query, SourceChoice, Sources};
+use crate::filter::bytecode::INET_DIAG_REQ_BYTECODE;
+use crate::filter::{Filter, NoLookup};
+use crate::model::{Family, InetProto, Socket, Table};
+use crate::source::{Query, SourceChoice, Sources};
 
 type Key = (u8, SocketAddr, SocketAddr);
 
