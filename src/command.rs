@@ -245,7 +245,7 @@ impl Command {
     /// Output goes to `out`, unbuffered by this function: give it a buffered writer. Warnings,
     /// hints and `-v` notes go to `messages`.
     pub fn run<W: Write>(&self, out: W, messages: Sink<'_>) -> Result<Status, RunError> {
-        crate::signal::install();
+        let _ = crate::signal::install(); // without handlers, a signal ends the run at once
         crate::procmap::raise_descriptor_limit();
         let cfg: &Config = &self.cfg;
         for n in cfg.filter.notices() {

@@ -1,32 +1,64 @@
 //! Ending cleanly on SIGINT/SIGTERM: the long-running modes (`--watch`, `--events`, `-c`) poll
 //! [`stop_requested`] and finish their output instead of dying mid-line, and [`StopOnSignal`]
-//! gives up a write that blocks (a reader that never reads) once a stop is requested.
+//! gives up a write that blocks (a reader that never reads) once a stop is requested. Programs
+//! built on the library (the demo) use the same handler; one that starts helper processes can
+//! register them ([`ChildGuard::register`]): a second signal then kills them from the handler
+//! and exits with status 130. The binary registers none, so for it a second signal changes
+//! nothing.
 
 use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_signal(_: libc::c_int) {
-    STOP.store(true, Ordering::SeqCst);
-}
+/// Whether a second signal ends the process (see [`exit_on_second_signal`]).
+static EXIT_ON_SECOND: AtomicBool = AtomicBool::new(false);
 
-/// Installs the handlers, without SA_RESTART so a blocking read returns EINTR.
-pub fn install() {
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe; the
-        // sigaction struct is zeroed (empty mask, no flags) before the handler is set.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_signal as *const () as usize;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(sig, &sa, std::ptr::null_mut());
+/// Registered child pids, read by the handler itself (kill(2) is async-signal-safe).
+static CHILD_PIDS: [AtomicI32; 64] = [const { AtomicI32::new(0) }; 64];
+
+extern "C" fn on_signal(_: libc::c_int) {
+    if STOP.swap(true, Ordering::SeqCst) && EXIT_ON_SECOND.load(Ordering::SeqCst) {
+        for slot in &CHILD_PIDS {
+            let pid = slot.load(Ordering::SeqCst);
+            if pid > 0 {
+                // SAFETY: kill(2) is async-signal-safe.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
         }
+        // SAFETY: _exit(2) is async-signal-safe.
+        unsafe { libc::_exit(130) };
     }
 }
 
+/// Installs the SIGINT and SIGTERM handlers, without SA_RESTART so a blocking read returns
+/// EINTR.
+pub fn install() -> std::io::Result<()> {
+    install_for(&[libc::SIGINT, libc::SIGTERM])
+}
+
+/// Installs the same handler for each of `signals` (the demo adds SIGHUP and SIGQUIT, whose
+/// default action would leave its sockets behind).
+pub fn install_for(signals: &[libc::c_int]) -> std::io::Result<()> {
+    for &sig in signals {
+        // SAFETY: the handler only touches atomics and calls async-signal-safe functions; the
+        // sigaction struct is zeroed (empty mask, no flags) before the handler is set.
+        let rc = unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as *const () as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut())
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Whether SIGINT or SIGTERM arrived since [`install`].
 pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
@@ -42,6 +74,42 @@ pub fn sleep(d: std::time::Duration) -> bool {
         std::thread::sleep((end - now).min(std::time::Duration::from_millis(50)));
     }
     false
+}
+
+/// Makes a second SIGINT/SIGTERM kill the registered children and exit with status 130 at once,
+/// for when the main thread does not get to its next check. [`ChildGuard::register`] turns it on
+/// too.
+pub fn exit_on_second_signal() {
+    EXIT_ON_SECOND.store(true, Ordering::SeqCst);
+}
+
+/// A child process the signal handler kills on a second signal, until the guard is dropped.
+#[derive(Debug)]
+pub struct ChildGuard {
+    slot: Option<usize>,
+}
+
+impl ChildGuard {
+    /// Registers `pid` (at most 64 at a time; past that the pid is not registered) and makes a
+    /// second signal end the process.
+    pub fn register(pid: u32) -> ChildGuard {
+        exit_on_second_signal();
+        let slot = i32::try_from(pid).ok().and_then(|pid| {
+            CHILD_PIDS.iter().position(|slot| {
+                slot.compare_exchange(0, pid, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok()
+            })
+        });
+        ChildGuard { slot }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(s) = self.slot.and_then(|s| CHILD_PIDS.get(s)) {
+            s.store(0, Ordering::SeqCst);
+        }
+    }
 }
 
 /// The error a [`StopOnSignal`] write returns when it gives up: see [`is_stop`].
@@ -82,6 +150,7 @@ pub struct StopOnSignal<W> {
 }
 
 impl<W: Write + AsFd> StopOnSignal<W> {
+    /// Wraps `inner`.
     pub fn new(inner: W) -> StopOnSignal<W> {
         StopOnSignal {
             inner,
@@ -138,7 +207,7 @@ impl<W: Write + AsFd> Write for StopOnSignal<W> {
 }
 
 /// Now, as RFC 3339 UTC with milliseconds (`2026-11-25T17:05:01.123Z`).
-pub fn timestamp() -> String {
+pub(crate) fn timestamp() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();

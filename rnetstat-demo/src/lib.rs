@@ -26,12 +26,12 @@ use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _, Result};
 use socket2::{Domain, Type};
 
+use rnetstat::signal::ChildGuard;
 use rnetstat::{Protocol, Query, Socket, State, TimerKind};
 
 /// The scenarios, in the order `all` runs them.
@@ -132,44 +132,14 @@ pub fn run(
 // ---------------------------------------------------------------------------------------------
 // Ctrl-C
 
-/// Set by the first SIGINT/SIGTERM/SIGHUP/SIGQUIT; every wait in the demo polls it.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// Child pids, so a second signal can kill them from the handler itself (kill(2) is
-/// async-signal-safe) when the main thread is stuck.
-static CHILD_PIDS: [AtomicI32; 64] = [const { AtomicI32::new(0) }; 64];
-
-extern "C" fn on_signal(_sig: libc::c_int) {
-    if INTERRUPTED.swap(true, Ordering::SeqCst) {
-        for slot in &CHILD_PIDS {
-            let pid = slot.load(Ordering::SeqCst);
-            if pid > 0 {
-                // SAFETY: kill and _exit are async-signal-safe.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        }
-        unsafe { libc::_exit(130) };
-    }
-}
-
-/// Installs the handlers for SIGINT, SIGTERM, SIGHUP (the terminal closed) and SIGQUIT
-/// (Ctrl-\\): the first signal asks the demo to stop at its next wait and clean up (kill
-/// children, reap TIME_WAIT); a second one kills the children and exits. Left to their default
-/// action, SIGHUP and SIGQUIT would end the demo with its TIME_WAIT sockets still there.
+/// Installs the library's handler ([`rnetstat::signal`]) for SIGINT, SIGTERM, SIGHUP (the
+/// terminal closed) and SIGQUIT (Ctrl-\\; left to their default action, these two would end the
+/// demo with its TIME_WAIT sockets still there): the first signal asks
+/// the demo to stop at its next wait and clean up (kill children, reap TIME_WAIT); a second one
+/// kills the registered children and exits with status 130.
 pub fn install_signal_handlers() -> io::Result<()> {
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
-        // SAFETY: a zeroed sigaction with a plain handler and an empty mask is valid; the
-        // handler only touches atomics and async-signal-safe calls.
-        let rc = unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(sig, &sa, std::ptr::null_mut())
-        };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
+    rnetstat::signal::install_for(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT])?;
+    rnetstat::signal::exit_on_second_signal();
     Ok(())
 }
 
@@ -187,7 +157,7 @@ impl std::error::Error for Interrupted {}
 
 /// Whether a signal asked the demo to stop.
 pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
+    rnetstat::signal::stop_requested()
 }
 
 /// `Err(Interrupted)` once a signal arrived.
@@ -235,20 +205,6 @@ pub fn nap(d: Duration) -> Result<()> {
             return Ok(());
         }
         std::thread::sleep((end - now).min(Duration::from_millis(20)));
-    }
-}
-
-fn register_pid(pid: u32) -> Option<usize> {
-    let pid = i32::try_from(pid).ok()?;
-    CHILD_PIDS.iter().position(|slot| {
-        slot.compare_exchange(0, pid, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-    })
-}
-
-fn unregister_pid(slot: Option<usize>) {
-    if let Some(s) = slot.and_then(|s| CHILD_PIDS.get(s)) {
-        s.store(0, Ordering::SeqCst);
     }
 }
 
@@ -436,7 +392,8 @@ pub struct Kid {
     child: std::process::Child,
     pub pid: u32,
     lines: std::sync::mpsc::Receiver<String>,
-    slot: Option<usize>,
+    /// Kills the child from the signal handler on a second Ctrl-C; unregisters after drop.
+    _guard: ChildGuard,
     _stdin: Option<std::process::ChildStdin>,
 }
 
@@ -452,7 +409,7 @@ impl Kid {
             .spawn()
             .with_context(|| format!("cannot start {}", exe.display()))?;
         let pid = child.id();
-        let slot = register_pid(pid);
+        let guard = ChildGuard::register(pid);
         let stdout = child.stdout.take();
         let stdin = child.stdin.take();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -474,7 +431,7 @@ impl Kid {
             child,
             pid,
             lines: rx,
-            slot,
+            _guard: guard,
             _stdin: stdin,
         })
     }
@@ -526,7 +483,6 @@ impl Drop for Kid {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        unregister_pid(self.slot);
     }
 }
 
@@ -534,14 +490,14 @@ impl Drop for Kid {
 /// (its parent reaps it).
 pub struct Grandkid {
     pub pid: u32,
-    slot: Option<usize>,
+    _guard: ChildGuard,
 }
 
 impl Grandkid {
     pub fn new(pid: u32) -> Grandkid {
         Grandkid {
             pid,
-            slot: register_pid(pid),
+            _guard: ChildGuard::register(pid),
         }
     }
 }
@@ -556,7 +512,6 @@ impl Drop for Grandkid {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
-        unregister_pid(self.slot);
     }
 }
 
