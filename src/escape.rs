@@ -32,7 +32,14 @@ pub fn escape_into(out: &mut String, bytes: &[u8]) {
     }
 }
 
-/// Returns `bytes` escaped for display; see [`escape_into`].
+/// Returns `bytes` as rnetstat's table prints a name from the system (a process's `comm`, a
+/// socket path): printable text kept; `\\`, `\n`, `\t`, `\r`, `\0` and `\xHH` for other
+/// control bytes and invalid UTF-8; `\u{HHHH}` for Unicode control and bidirectional-override
+/// characters.
+///
+/// ```
+/// assert_eq!(rnetstat::escape(b"evil\x1b[2J\n"), "evil\\x1b[2J\\n");
+/// ```
 pub fn escape(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len());
     escape_into(&mut s, bytes);

@@ -1,7 +1,7 @@
 //! Collects the per-socket extensions a sock_diag dump can carry (`--info`, `--memory`,
-//! `--extended`) from an inet_diag record's attributes into the model's [`Extensions`]:
+//! `--extended`) from an inet_diag record's attributes into the model's `Extensions`:
 //! `struct tcp_info`, skmeminfo, the congestion algorithm, shutdown state, v6only, mark and
-//! cgroup id. The decoded types and the tcp_info field table live in [`crate::model::tcpinfo`].
+//! cgroup id. The decoded types and the tcp_info field table live in `model::tcpinfo`.
 //!
 //! Everything here is pure (`&[u8]` in), so fixtures and fuzzers can drive it.
 
