@@ -207,6 +207,7 @@ impl Filter {
     }
 
     /// The state mask from `state`/`exclude` words, or `None` when there were none.
+    #[cfg(test)]
     pub fn state_mask(&self) -> Option<u32> {
         self.states
     }
@@ -225,6 +226,7 @@ impl Filter {
     }
 
     /// The address/port expression, for callers that want to compile it (e.g. to bytecode).
+    #[cfg(test)]
     pub fn expression(&self) -> Option<&Expr> {
         self.expr.as_ref()
     }

@@ -24,22 +24,26 @@ pub struct FilterError {
 
 impl FilterError {
     /// What is wrong, without the position.
+    #[cfg(test)]
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// The index of the offending token (tokens counted from 0 over the whole filter), or
     /// `None` when the filter ended where something more was needed.
+    #[cfg(test)]
     pub fn token_index(&self) -> Option<usize> {
         self.token
     }
 
     /// The offending token's text (empty at the end of the input).
+    #[cfg(test)]
     pub fn token_text(&self) -> &str {
         &self.text
     }
 
     /// The filter as parsed: the words joined by single spaces.
+    #[cfg(test)]
     pub fn input(&self) -> &str {
         &self.input
     }

@@ -62,6 +62,8 @@ pub struct Target {
 /// Why a namespace was not listed.
 #[derive(Debug)]
 pub struct Skipped {
+    // Not read yet: no message names the namespace (surfaced when the module became private).
+    #[allow(dead_code)]
     pub netns: Netns,
     pub why: io::Error,
 }

@@ -15,7 +15,7 @@ use crate::names::Names;
 use crate::report::{Level, Message, Sink};
 use crate::source::SourceChoice;
 
-pub use collect::{CollectError, Collected, ServedBy};
+pub use collect::{CollectError, Collected};
 pub use model::{Group, Interface, Route4, Route6};
 
 /// Which of netstat's other tables.

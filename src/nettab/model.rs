@@ -20,6 +20,7 @@ pub mod rtf {
     pub const DEFAULT: u32 = 0x0001_0000;
     pub const ALLONLINK: u32 = 0x0002_0000;
     pub const ADDRCONF: u32 = 0x0004_0000;
+    #[allow(dead_code)] // unused, kept so the table is the kernel's whole list
     pub const PREFIX_RT: u32 = 0x0008_0000;
     pub const ANYCAST: u32 = 0x0010_0000;
     pub const NONEXTHOP: u32 = 0x0020_0000;
@@ -45,7 +46,9 @@ pub mod iff {
     pub const MASTER: u32 = 0x400;
     pub const SLAVE: u32 = 0x800;
     pub const MULTICAST: u32 = 0x1000;
+    #[allow(dead_code)] // unused, kept so the table is the kernel's whole list
     pub const PORTSEL: u32 = 0x2000;
+    #[allow(dead_code)] // unused, kept so the table is the kernel's whole list
     pub const AUTOMEDIA: u32 = 0x4000;
     pub const DYNAMIC: u32 = 0x8000;
 }

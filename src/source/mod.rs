@@ -12,7 +12,7 @@ pub mod rtnetlink;
 
 use std::path::PathBuf;
 
-pub use error::{errno_name, SourceError};
+pub use error::SourceError;
 
 use crate::model::{Socket, Table};
 

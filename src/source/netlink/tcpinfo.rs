@@ -7,7 +7,6 @@
 
 use crate::model::tcpinfo::{Extensions, Shutdown, SkMemInfo, TcpInfo};
 
-pub const INET_DIAG_MEMINFO: u16 = 1;
 pub const INET_DIAG_INFO: u16 = 2;
 pub const INET_DIAG_CONG: u16 = 4;
 pub const INET_DIAG_SKMEMINFO: u16 = 7;
@@ -64,6 +63,7 @@ pub fn extensions<'a>(attrs: impl Iterator<Item = (u16, &'a [u8])>) -> Extension
 
 /// Fuzzing entry point: `data` as a tcp_info, as skmeminfo, and as an attribute stream, each
 /// result serialized. Must never panic.
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn fuzz(data: &[u8]) {
     let x = extensions(super::parse::attributes(data));
     let info = TcpInfo::from_bytes(data);
