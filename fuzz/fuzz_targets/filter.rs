@@ -62,6 +62,10 @@ fn inet(proto: InetProto, state: State, local: &str, remote: &str) -> Socket {
             local,
             remote,
             timer: None,
+            bound_if: 0,
+            mark: None,
+            cgroup_id: None,
+            kernel_filtered: false,
         }),
     }
 }

@@ -33,8 +33,8 @@ fuzz_target!(|data: &[u8]| {
             continue;
         }
         for proto in InetProto::ALL {
-            let plain = inet(msg.payload, proto, false);
-            let full = inet(msg.payload, proto, true);
+            let plain = inet(msg.payload, proto, false, false);
+            let full = inet(msg.payload, proto, true, false);
             assert_eq!(
                 plain.is_ok(),
                 full.is_ok(),

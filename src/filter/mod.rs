@@ -207,7 +207,7 @@ impl Filter {
     }
 
     /// The state mask from `state`/`exclude` words, or `None` when there were none.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn state_mask(&self) -> Option<u32> {
         self.states
     }
