@@ -53,6 +53,8 @@ pub enum Mode {
     NetTable(crate::nettab::Table),
     /// ss -K: close the selected sockets, print those closed.
     Kill,
+    /// Prometheus metrics: printed once, or served on the address until interrupted.
+    Metrics(Option<std::net::SocketAddr>),
 }
 
 /// Which socket internals to fetch and show (each needs netlink; absent on the /proc source).
@@ -162,6 +164,8 @@ impl Config {
             (a.masquerade, "-M"),
             (a.context, "-Z"),
             (a.kill, "-K"),
+            (a.metrics, "--metrics"),
+            (a.metrics && a.json, "--json"),
         ];
         // -c repeats the listing and netstat's other tables; it is a mode of its own only
         // against --watch, --events, -s and --summary.
@@ -199,6 +203,8 @@ impl Config {
             Mode::NetTable(t)
         } else if a.kill {
             Mode::Kill
+        } else if a.metrics {
+            Mode::Metrics(a.listen)
         } else {
             Mode::List
         };
@@ -285,7 +291,8 @@ tables yet"
         if unix || (!any_proto && !any_family) {
             tables.push(Table::Unix);
         }
-        let show = if a.all {
+        // Metrics count every socket unless -l asks for servers only.
+        let show = if a.all || (a.metrics && !a.listening) {
             ShowMode::All
         } else if a.listening {
             ShowMode::Listening

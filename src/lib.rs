@@ -16,6 +16,7 @@ pub mod events;
 pub mod filter;
 pub mod kill;
 pub mod listing;
+pub mod metrics;
 pub mod model;
 pub mod names;
 pub mod netns;
