@@ -321,7 +321,7 @@ def vm_rss_kib(pid):
     return 0
 
 
-def bench_metrics(args, results):
+def bench_metrics(args, results, gnu_time):
     """Times scrapes of `rnetstat --metrics --listen 127.0.0.1:0` against the listing it
     replaces, and samples the server's RSS over RSS_SCRAPES scrapes. The server is killed by
     its PID however this ends."""
@@ -338,16 +338,30 @@ def bench_metrics(args, results):
 
             def scrape():
                 t = time.monotonic()
-                conn.request("GET", "/metrics")
-                resp = conn.getresponse()
+                try:
+                    conn.request("GET", "/metrics")
+                    resp = conn.getresponse()
+                except (ConnectionError, http.client.RemoteDisconnected):
+                    # The server closed a kept-alive connection (its idle or lifetime limit).
+                    conn.close()
+                    t = time.monotonic()
+                    conn.request("GET", "/metrics")
+                    resp = conn.getresponse()
                 body = resp.read()
                 if resp.status != 200 or b"rnetstat_sockets" not in body:
                     raise BenchError(f"{name}: HTTP {resp.status}")
                 return time.monotonic() - t
 
-            for _ in range(args.warmup):
-                scrape()
-            walls = [scrape() for _ in range(args.runs)]
+            # Interleaved with the listing it replaces, so drift (other load) hits both alike.
+            ref_argv = results.get(ref, {}).get("argv")
+            walls, ref_walls = [], []
+            for rnd in range(args.warmup + args.runs):
+                w = scrape()
+                rw = run_timed(ref_argv, args.timeout, gnu_time) if ref_argv else None
+                if rnd >= args.warmup:
+                    walls.append(w)
+                    if rw and rw.get("ok"):
+                        ref_walls.append(rw["wall"])
             rss = []
             for i in range(RSS_SCRAPES):
                 scrape()
@@ -357,8 +371,8 @@ def bench_metrics(args, results):
             r = {"runs": len(walls), "wall": statistics.median(walls), "min": min(walls),
                  "max": max(walls), "ref": ref, "rss_kib": rss,
                  "rss_at_10_mib": rss[0] / 1024, "rss_at_end_mib": rss[-1] / 1024}
-            ref_wall = results.get(ref, {}).get("wall")
-            r["ratio"] = r["wall"] / ref_wall if ref_wall else None
+            r["ref_wall"] = statistics.median(ref_walls) if ref_walls else None
+            r["ratio"] = r["wall"] / r["ref_wall"] if r["ref_wall"] else None
             out[name] = r
         except (OSError, ValueError, IndexError, http.client.HTTPException, BenchError) as e:
             out[name] = {"error": repr(e)}
@@ -372,16 +386,18 @@ def bench_metrics(args, results):
 def print_metrics(metrics):
     print(f"\n### Metrics server (one `rnetstat --metrics --listen` per row; "
           f"RSS over {RSS_SCRAPES} scrapes)\n")
-    print("| scrape | runs | median wall (s) | wall min–max (s) | vs | ratio "
-          "| RSS at scrape 10 (MiB) | RSS at scrape 200 (MiB) |")
-    print("|---|---:|---:|---:|---|---:|---:|---:|")
+    print("| scrape | runs | median wall (s) | wall min–max (s) | vs (interleaved) | its median (s) "
+          "| ratio | RSS at scrape 10 (MiB) | RSS at scrape 200 (MiB) |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|")
     for name, r in metrics.items():
         if "error" in r:
-            print(f"| `{name}` | 0 | FAILED | | | | | |")
+            print(f"| `{name}` | 0 | FAILED | | | | | | |")
             continue
         ratio = f"{r['ratio']:.2f}×" if r["ratio"] else "–"
+        ref_wall = f"{r['ref_wall']:.3f}" if r["ref_wall"] else "–"
         print(f"| `{name}` | {r['runs']} | {r['wall']:.3f} | {r['min']:.3f}–{r['max']:.3f} "
-              f"| `{r['ref']}` | {ratio} | {r['rss_at_10_mib']:.1f} | {r['rss_at_end_mib']:.1f} |")
+              f"| `{r['ref']}` | {ref_wall} | {ratio} | {r['rss_at_10_mib']:.1f} "
+              f"| {r['rss_at_end_mib']:.1f} |")
 
 
 # ---- reporting
@@ -601,7 +617,7 @@ def run(args, pop_holder, saved_holder):
     pop_holder.append(pop)
     pop_info = build_population(args, conns, pop)
     results = bench_commands(commands, args.runs, args.warmup, args.timeout, gnu_time)
-    metrics = None if args.no_metrics else bench_metrics(args, results)
+    metrics = None if args.no_metrics else bench_metrics(args, results, gnu_time)
 
     scale = None
     if args.scale_check and results["rnetstat -tanp"]["error"]:

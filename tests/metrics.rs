@@ -647,3 +647,45 @@ fn node_exporter_textfile_collector_serves_what_metrics_wrote() {
         "{body}"
     );
 }
+
+/// A program name chosen to break an exposition format: quote, backslash, newline, an escape
+/// byte and invalid UTF-8.
+#[test]
+fn hostile_program_names_stay_inside_their_label() {
+    if !have("python3") || !have("promtool") {
+        return skip("needs python3 and promtool");
+    }
+    let script = "import ctypes, socket, sys\n\
+                  ctypes.CDLL(None).prctl(15, b'a\"b\\\\c\\nd\\x1b\\xff', 0, 0, 0)\n\
+                  s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(3)\n\
+                  print(s.getsockname()[1], flush=True)\n\
+                  sys.stdin.read()\n";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn python3");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read port");
+    let child = Killed(child);
+    let port: u16 = line.trim().parse().expect("a port");
+    let run = rnetstat(&["--metrics", "-tp", &format!("sport = :{port}")]);
+    drop(child);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    let text = run.stdout();
+    promtool_check(&text);
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("rnetstat_listen_queue{") && l.contains(&format!("port=\"{port}\""))
+        })
+        .unwrap_or_else(|| panic!("no series for the listener\n{text}"));
+    // The table's escaping (\" stays a quote, \n and \x1b become visible), then the format's.
+    assert!(
+        line.contains(r#"program="a\"b\\\\c\\nd\\x1b\\xff""#),
+        "{line}"
+    );
+}
