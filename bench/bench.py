@@ -504,6 +504,8 @@ def parse_args():
     p.add_argument("--no-lsof", action="store_true", help="skip lsof (slow at full size)")
     p.add_argument("--no-metrics", action="store_true",
                    help="skip the metrics server's scrapes (--metrics --listen)")
+    p.add_argument("--metrics-only", action="store_true",
+                   help="time only rnetstat -tan and -tanp (the references) and the scrapes")
     p.add_argument("--scale-check", action="store_true",
                    help="then double the connections and report rnetstat -tanp's time ratio")
     p.add_argument("--smoke", action="store_true",
@@ -609,6 +611,8 @@ def report(args, pop_info, results, scale, gnu_time, metrics=None):
 
 def run(args, pop_holder, saved_holder):
     commands = build_commands(args)
+    if args.metrics_only:
+        commands = [c for c in commands if c[0] in ("rnetstat -tan", "rnetstat -tanp")]
     conns = args.connections if args.unit == "connections" else max(1, args.connections // 2)
     per_worker, batch, needs = plan_limits(args, conns * (2 if args.scale_check else 1))
     saved_holder.extend(apply_sysctls(needs, args.tune_sysctl))

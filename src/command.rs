@@ -249,7 +249,8 @@ impl Command {
     }
 
     /// Runs the chosen mode until it is done, or, for the modes that follow the system (`-c`,
-    /// `--watch`, `--events`, `--metrics --listen`), until SIGINT or SIGTERM (handlers are installed here).
+    /// `--watch`, `--events`, `--metrics --listen`), until SIGINT or SIGTERM (handlers are
+    /// installed here).
     ///
     /// Output goes to `out`, unbuffered by this function: give it a buffered writer. Warnings,
     /// hints and `-v` notes go to `messages`.

@@ -4,7 +4,8 @@
 //! parsing); this file only routes. Limits, so one client cannot hold up the others:
 //! request heads of at most [`MAX_HEAD`] bytes (hyper answers larger ones with 431 and
 //! malformed ones with 400, and the server goes on), [`HEAD_TIMEOUT`] to send a request head,
-//! [`CONNECTION_LIFETIME`] for a whole connection, and at most [`MAX_CONNECTIONS`] open at once
+//! [`CONNECTION_LIFETIME`] for a whole connection (then the answer in flight is finished and it
+//! closes), and at most [`MAX_CONNECTIONS`] open at once
 //! (past that a new connection is closed at once). Each scrape takes its own listing on the
 //! blocking pool, at most [`PARALLEL_SCRAPES`] at a time; the rest wait their turn.
 
@@ -30,6 +31,8 @@ pub const MAX_HEAD: usize = 16 * 1024;
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one connection may stay open, requests and keep-alive included.
 pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
+/// How long a connection past its lifetime has to finish the answer in flight.
+pub const LAST_ANSWER: Duration = Duration::from_secs(60);
 /// Connections served at once.
 pub const MAX_CONNECTIONS: usize = 128;
 /// Listings taken at once.
@@ -121,7 +124,15 @@ pub fn serve(
                     .header_read_timeout(HEAD_TIMEOUT)
                     .max_buf_size(MAX_HEAD)
                     .serve_connection(TokioIo::new(stream), service);
-                let _ = tokio::time::timeout(CONNECTION_LIFETIME, conn).await;
+                let mut conn = std::pin::pin!(conn);
+                if tokio::time::timeout(CONNECTION_LIFETIME, conn.as_mut())
+                    .await
+                    .is_err()
+                {
+                    // Past its lifetime: the scrape in flight is answered, then it closes.
+                    conn.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(LAST_ANSWER, conn).await;
+                }
                 drop(permit);
             });
         }
