@@ -327,8 +327,11 @@ def bench_metrics(args, results, gnu_time):
     its PID however this ends."""
     out = {}
     for name, flags, ref in METRICS_PAIRS:
+        # /dev/null write-only: subprocess.DEVNULL is read-write, which rnetstat takes for a
+        # closed standard output.
+        sink = open(os.devnull, "wb")
         proc = subprocess.Popen([args.rnetstat, "--metrics", "--listen", "127.0.0.1:0", *flags],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                stdout=sink, stderr=subprocess.PIPE, text=True,
                                 preexec_fn=lambda: _libc.prctl(PR_SET_PDEATHSIG,
                                                                signal.SIGKILL, 0, 0, 0))
         try:
@@ -380,6 +383,7 @@ def bench_metrics(args, results, gnu_time):
         finally:
             proc.kill()
             proc.wait()
+            sink.close()
     return out
 
 
@@ -403,8 +407,9 @@ def print_metrics(metrics):
 # ---- reporting
 def owner_scan_used(rn):
     """What `rnetstat -v -tanp` says about its owner scan (the BPF iterator needs root)."""
-    err = subprocess.run([rn, "-v", "-tanp"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         text=True).stderr
+    with open(os.devnull, "wb") as sink:    # write-only: rnetstat refuses a read-write one
+        err = subprocess.run([rn, "-v", "-tanp"], stdout=sink, stderr=subprocess.PIPE,
+                             text=True).stderr
     lines = [ln.split("owners: ", 1)[1] for ln in err.splitlines() if "owners: " in ln]
     return lines[0] if lines else "unknown"
 
