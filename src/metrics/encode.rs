@@ -495,6 +495,82 @@ mod tests {
         assert_eq!(Format::negotiate(Some(",,;;=;q=x")), Format::Text);
     }
 
+    use super::super::collect::{ListenerKey, ListenerQueue};
+    use crate::model::Family as AddressFamily;
+    use std::collections::HashMap;
+
+    /// A scrape of `listeners` TCP listeners on 127.0.0.1, ports 1.., and nothing else.
+    fn scrape_with(listeners: u16) -> Scrape {
+        let tcp = Table::Inet(InetProto::Tcp, AddressFamily::V4);
+        let mut counts = [[0; SLOTS]; TABLES.len()];
+        counts[0][usize::from(State::Listen.as_u8())] = u64::from(listeners);
+        let listeners: HashMap<_, _> = (1..=listeners)
+            .map(|port| {
+                let key = ListenerKey {
+                    table: 0,
+                    address: std::net::Ipv4Addr::LOCALHOST.into(),
+                    port,
+                    program: "a\"b".to_string(),
+                };
+                (
+                    key,
+                    ListenerQueue {
+                        queue: 1,
+                        backlog: 4,
+                    },
+                )
+            })
+            .collect();
+        Scrape {
+            counts,
+            selected: vec![(tcp, State::KNOWN_MASK)],
+            listeners,
+            programs: HashMap::new(),
+            by_program: false,
+            outcome: crate::listing::Outcome::default(),
+            kernel: Ok(crate::stats::Stats::default()),
+            seconds: 0.25,
+        }
+    }
+
+    #[test]
+    fn counters_are_named_per_dialect_and_openmetrics_ends_in_eof() {
+        let s = scrape_with(2);
+        let text = encode(&s, Format::Text, &mut Dropped::default());
+        assert!(text.contains("# TYPE rnetstat_series_dropped_total counter\n"));
+        assert!(!text.contains("# EOF"));
+        let om = encode(&s, Format::OpenMetrics, &mut Dropped::default());
+        assert!(om.contains("# TYPE rnetstat_series_dropped counter\n"));
+        assert!(om.contains("\nrnetstat_series_dropped_total{family=\"listen\"} 0\n"));
+        assert!(om.ends_with("\n# EOF\n"));
+        for out in [&text, &om] {
+            assert!(out.contains(
+                "rnetstat_listen_backlog{proto=\"tcp\",address=\"127.0.0.1\",port=\"2\",program=\"a\\\"b\"} 4\n"
+            ));
+            assert!(out.contains("rnetstat_sockets{proto=\"tcp\",state=\"LISTEN\"} 2\n"));
+            assert!(out.contains("rnetstat_sockets{proto=\"tcp\",state=\"TIME_WAIT\"} 0\n"));
+            assert!(out.contains("rnetstat_scrape_duration_seconds 0.25\n"));
+        }
+    }
+
+    #[test]
+    fn listeners_past_the_cap_are_dropped_and_counted_across_scrapes() {
+        let extra = 5;
+        let s = scrape_with(LISTENER_CAP as u16 + extra);
+        let mut dropped = Dropped::default();
+        let first = encode(&s, Format::Text, &mut dropped);
+        assert_eq!(
+            first.matches("\nrnetstat_listen_queue{").count(),
+            LISTENER_CAP
+        );
+        // The lowest ports are kept.
+        assert!(first.contains(&format!("port=\"{LISTENER_CAP}\"")));
+        assert!(!first.contains(&format!("port=\"{}\"", LISTENER_CAP + 1)));
+        assert!(first.contains("rnetstat_series_dropped_total{family=\"listen\"} 5\n"));
+        let second = encode(&s, Format::Text, &mut dropped);
+        assert!(second.contains("rnetstat_series_dropped_total{family=\"listen\"} 10\n"));
+    }
+
     #[test]
     fn label_values_escape_backslash_quote_newline() {
         let mut s = String::new();
