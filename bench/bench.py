@@ -327,8 +327,6 @@ def bench_metrics(args, results, gnu_time):
     its PID however this ends."""
     out = {}
     for name, flags, ref in METRICS_PAIRS:
-        # /dev/null write-only: subprocess.DEVNULL is read-write, which rnetstat takes for a
-        # closed standard output.
         sink = open(os.devnull, "wb")
         proc = subprocess.Popen([args.rnetstat, "--metrics", "--listen", "127.0.0.1:0", *flags],
                                 stdout=sink, stderr=subprocess.PIPE, text=True,
@@ -407,9 +405,8 @@ def print_metrics(metrics):
 # ---- reporting
 def owner_scan_used(rn):
     """What `rnetstat -v -tanp` says about its owner scan (the BPF iterator needs root)."""
-    with open(os.devnull, "wb") as sink:    # write-only: rnetstat refuses a read-write one
-        err = subprocess.run([rn, "-v", "-tanp"], stdout=sink, stderr=subprocess.PIPE,
-                             text=True).stderr
+    err = subprocess.run([rn, "-v", "-tanp"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True).stderr
     lines = [ln.split("owners: ", 1)[1] for ln in err.splitlines() if "owners: " in ln]
     return lines[0] if lines else "unknown"
 
