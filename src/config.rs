@@ -240,10 +240,16 @@ impl Config {
             .map(|n| crate::netns::Spec::parse(n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(UsageError)?;
-        if !netns.is_empty() && matches!(mode, Mode::Statistics | Mode::Kill | Mode::NetTable(_)) {
+        if !netns.is_empty()
+            && matches!(
+                mode,
+                Mode::Statistics | Mode::Kill | Mode::NetTable(_) | Mode::Metrics(_)
+            )
+        {
+            // --metrics has no netns label yet: namespaces would be summed under one series.
             return Err(UsageError(
-                "-N lists sockets: it cannot be combined with -s, -K or the -r, -i, -g, -M, -Z \
-tables yet"
+                "-N lists sockets: it cannot be combined with -s, -K, --metrics or the -r, -i, \
+-g, -M, -Z tables yet"
                     .into(),
             ));
         }
