@@ -15,8 +15,8 @@ Python 3 standard library only; works as non-root (then -p only sees your own pr
 Exit status: 0 ok; 1 a command failed or the population could not be built; 2 bad environment
 (missing binary, kernel limits); 3 a target FAILed (full size only: --smoke never fails on targets).
 """
-import argparse, contextlib, ctypes, json, os, resource, select, shutil, signal, socket, statistics
-import struct, subprocess, sys, tempfile, time
+import argparse, contextlib, ctypes, http.client, json, os, resource, select, shutil, signal, socket
+import statistics, struct, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FD_MARGIN = 64            # descriptors per worker kept free below RLIMIT_NOFILE
@@ -307,6 +307,101 @@ def bench_commands(commands, runs, warmup, timeout, gnu_time):
     return res
 
 
+# ---- the metrics server: scrapes of one long-running `rnetstat --metrics --listen`
+METRICS_PAIRS = [("scrape --metrics -t", ["-t"], "rnetstat -tan"),
+                 ("scrape --metrics -tp", ["-tp"], "rnetstat -tanp")]
+RSS_SCRAPES = 200
+
+
+def vm_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1])
+    return 0
+
+
+def bench_metrics(args, results, gnu_time):
+    """Times scrapes of `rnetstat --metrics --listen 127.0.0.1:0` against the listing it
+    replaces, and samples the server's RSS over RSS_SCRAPES scrapes. The server is killed by
+    its PID however this ends."""
+    out = {}
+    for name, flags, ref in METRICS_PAIRS:
+        sink = open(os.devnull, "wb")
+        proc = subprocess.Popen([args.rnetstat, "--metrics", "--listen", "127.0.0.1:0", *flags],
+                                stdout=sink, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: _libc.prctl(PR_SET_PDEATHSIG,
+                                                               signal.SIGKILL, 0, 0, 0))
+        try:
+            line = proc.stderr.readline()
+            port = int(line.rsplit(":", 1)[1].split("/")[0])
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=args.timeout)
+
+            def scrape():
+                t = time.monotonic()
+                try:
+                    conn.request("GET", "/metrics")
+                    resp = conn.getresponse()
+                except (ConnectionError, http.client.RemoteDisconnected):
+                    # The server closed a kept-alive connection (its idle or lifetime limit).
+                    conn.close()
+                    t = time.monotonic()
+                    conn.request("GET", "/metrics")
+                    resp = conn.getresponse()
+                body = resp.read()
+                if resp.status != 200 or b"rnetstat_sockets" not in body:
+                    raise BenchError(f"{name}: HTTP {resp.status}")
+                return time.monotonic() - t
+
+            # Interleaved with the listing it replaces, so drift (other load) hits both alike.
+            ref_argv = results.get(ref, {}).get("argv")
+            walls, ref_walls = [], []
+            for rnd in range(args.warmup + args.runs):
+                w = scrape()
+                rw = run_timed(ref_argv, args.timeout, gnu_time) if ref_argv else None
+                if rnd >= args.warmup:
+                    walls.append(w)
+                    if rw and rw.get("ok"):
+                        ref_walls.append(rw["wall"])
+            rss = []
+            for i in range(RSS_SCRAPES):
+                scrape()
+                if i in (9, RSS_SCRAPES - 1) or i % 20 == 19:
+                    rss.append(vm_rss_kib(proc.pid))
+            conn.close()
+            r = {"runs": len(walls), "wall": statistics.median(walls), "min": min(walls),
+                 "max": max(walls), "ref": ref, "rss_kib": rss,
+                 "rss_at_10_mib": rss[0] / 1024, "rss_at_end_mib": rss[-1] / 1024}
+            r["ref_wall"] = statistics.median(ref_walls) if ref_walls else None
+            r["ratio"] = r["wall"] / r["ref_wall"] if r["ref_wall"] else None
+            out[name] = r
+        except (OSError, ValueError, IndexError, http.client.HTTPException, BenchError) as e:
+            out[name] = {"error": repr(e)}
+            print(f"  FAILED: {name}: {e!r}", file=sys.stderr)
+        finally:
+            proc.kill()
+            proc.wait()
+            sink.close()
+    return out
+
+
+def print_metrics(metrics):
+    print(f"\n### Metrics server (one `rnetstat --metrics --listen` per row; "
+          f"RSS over {RSS_SCRAPES} scrapes)\n")
+    print("| scrape | runs | median wall (s) | wall min–max (s) | vs (interleaved) | its median (s) "
+          "| ratio | RSS at scrape 10 (MiB) | RSS at scrape 200 (MiB) |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|")
+    for name, r in metrics.items():
+        if "error" in r:
+            print(f"| `{name}` | 0 | FAILED | | | | | | |")
+            continue
+        ratio = f"{r['ratio']:.2f}×" if r["ratio"] else "–"
+        ref_wall = f"{r['ref_wall']:.3f}" if r["ref_wall"] else "–"
+        print(f"| `{name}` | {r['runs']} | {r['wall']:.3f} | {r['min']:.3f}–{r['max']:.3f} "
+              f"| `{r['ref']}` | {ref_wall} | {ratio} | {r['rss_at_10_mib']:.1f} "
+              f"| {r['rss_at_end_mib']:.1f} |")
+
+
 # ---- reporting
 def owner_scan_used(rn):
     """What `rnetstat -v -tanp` says about its owner scan (the BPF iterator needs root)."""
@@ -358,7 +453,7 @@ def print_table(res, rss_floor_mib):
         print("\nFailed commands (not timed):", *failed, sep="\n")
 
 
-def target_checks(res, scale_ratio):
+def target_checks(res, scale_ratio, metrics=None):
     """The issue's targets as (description, verdict, detail)."""
     specs = [("rnetstat -tanp wall <= 0.10 x ss -tanp", "rnetstat -tanp", "ss -tanp", "wall", 0.10),
              ("rnetstat -tan wall <= 1.0 x ss -tan", "rnetstat -tan", "ss -tan", "wall", 1.0),
@@ -372,6 +467,17 @@ def target_checks(res, scale_ratio):
             out.append((desc, "SKIP", "a command failed or was not run"))
         else:
             out.append((desc, "PASS" if va <= limit * vb else "FAIL", f"ratio {va / vb:.3f}"))
+    m = (metrics or {}).get("scrape --metrics -t")
+    if m is not None:
+        desc = "one scrape (--metrics -t) wall <= 1.2 x rnetstat -tan"
+        if "error" in m or m.get("ratio") is None:
+            out.append((desc, "SKIP", "the server or rnetstat -tan failed"))
+        else:
+            out.append((desc, "PASS" if m["ratio"] <= 1.2 else "FAIL", f"ratio {m['ratio']:.3f}"))
+            # Flat: at most 2 MiB more after 200 scrapes than after the first 10.
+            grew = (m["rss_kib"][-1] - m["rss_kib"][0]) / 1024
+            out.append((f"metrics server RSS flat over {RSS_SCRAPES} scrapes (growth <= 2 MiB)",
+                        "PASS" if grew <= 2 else "FAIL", f"grew {grew:.2f} MiB"))
     if scale_ratio is not None:
         out.append(("rnetstat -tanp wall at 2N <= 2.2 x at N",
                     "PASS" if scale_ratio <= 2.2 else "FAIL", f"ratio {scale_ratio:.3f}"))
@@ -398,6 +504,10 @@ def parse_args():
     p.add_argument("--rnetstat", default=os.path.join(ROOT, "target/release/rnetstat"),
                    metavar="PATH", help="rnetstat binary")
     p.add_argument("--no-lsof", action="store_true", help="skip lsof (slow at full size)")
+    p.add_argument("--no-metrics", action="store_true",
+                   help="skip the metrics server's scrapes (--metrics --listen)")
+    p.add_argument("--metrics-only", action="store_true",
+                   help="time only rnetstat -tan and -tanp (the references) and the scrapes")
     p.add_argument("--scale-check", action="store_true",
                    help="then double the connections and report rnetstat -tanp's time ratio")
     p.add_argument("--smoke", action="store_true",
@@ -462,7 +572,7 @@ def build_population(args, conns, pop):
     return info
 
 
-def report(args, pop_info, results, scale, gnu_time):
+def report(args, pop_info, results, scale, gnu_time, metrics=None):
     """Print the Markdown report; return the target checks."""
     m, p = machine_info(), pop_info
     m["loadavg_end"] = os.getloadavg()[0]
@@ -486,14 +596,16 @@ def report(args, pop_info, results, scale, gnu_time):
         print(f"\nscale: at 2N ({scale['tcp_sockets']} TCP sockets) rnetstat -tanp median wall "
               f"{scale['wall_2n']:.3f} s ({scale['ratio']:.2f}× N), CPU {scale['cpu_2n']:.3f} s "
               f"({scale['cpu_ratio']:.2f}× N)")
-    checks = target_checks(results, scale and scale["ratio"])
+    if metrics:
+        print_metrics(metrics)
+    checks = target_checks(results, scale and scale["ratio"], metrics)
     print("\n### Targets" + (" (reported only: smoke size)" if args.smoke else "") + "\n")
     for desc, verdict, detail in checks:
         print(f"- {verdict}: {desc} ({detail})")
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"machine": m, "args": vars(args), "population": p, "results": results,
-                       "scale": scale, "gnu_time": bool(gnu_time),
+                       "scale": scale, "metrics": metrics, "gnu_time": bool(gnu_time),
                        "checks": [dict(zip(("target", "verdict", "detail"), c)) for c in checks]},
                       f, indent=2)
     return checks
@@ -501,6 +613,8 @@ def report(args, pop_info, results, scale, gnu_time):
 
 def run(args, pop_holder, saved_holder):
     commands = build_commands(args)
+    if args.metrics_only:
+        commands = [c for c in commands if c[0] in ("rnetstat -tan", "rnetstat -tanp")]
     conns = args.connections if args.unit == "connections" else max(1, args.connections // 2)
     per_worker, batch, needs = plan_limits(args, conns * (2 if args.scale_check else 1))
     saved_holder.extend(apply_sysctls(needs, args.tune_sysctl))
@@ -509,6 +623,7 @@ def run(args, pop_holder, saved_holder):
     pop_holder.append(pop)
     pop_info = build_population(args, conns, pop)
     results = bench_commands(commands, args.runs, args.warmup, args.timeout, gnu_time)
+    metrics = None if args.no_metrics else bench_metrics(args, results, gnu_time)
 
     scale = None
     if args.scale_check and results["rnetstat -tanp"]["error"]:
@@ -526,8 +641,8 @@ def run(args, pop_holder, saved_holder):
             scale = {"tcp_sockets": seen, "wall_2n": r2["wall"], "ratio": r2["wall"] / r1["wall"],
                      "cpu_2n": r2["cpu"], "cpu_ratio": r2["cpu"] / max(r1["cpu"], 1e-6)}
 
-    checks = report(args, pop_info, results, scale, gnu_time)
-    if any(r["error"] for r in results.values()):
+    checks = report(args, pop_info, results, scale, gnu_time, metrics)
+    if any(r["error"] for r in results.values()) or any("error" in m for m in (metrics or {}).values()):
         return 1
     return 3 if not args.smoke and any(v == "FAIL" for _, v, _ in checks) else 0
 

@@ -240,6 +240,16 @@ pub struct Args {
     #[arg(long = "summary")]
     pub summary: bool,
 
+    /// Print the selected sockets as Prometheus metrics (text format 0.0.4) once, or serve them
+    /// with --listen (see METRICS in the man page)
+    #[arg(long = "metrics")]
+    pub metrics: bool,
+
+    /// With --metrics: serve GET /metrics over HTTP on this address (such as 127.0.0.1:9464 or
+    /// [::1]:9464) until interrupted
+    #[arg(long = "listen", value_name = "ADDR:PORT", requires = "metrics")]
+    pub listen: Option<std::net::SocketAddr>,
+
     /// Filter: `state NAME`, `exclude NAME`, and expressions such as `sport = :22`,
     /// `dport != :443`, `dst 10.0.0.0/8`, `src [::1]`, `dport > :1024`, joined with and, or, not
     /// and parentheses (see FILTERS in the man page)

@@ -93,6 +93,7 @@ enum RunErrorKind {
     NetTable(crate::nettab::CollectError),
     Kill(crate::kill::KillError),
     Summary(crate::summary::SummaryError),
+    Metrics(crate::metrics::ServeError),
     Output(io::Error),
 }
 
@@ -142,6 +143,7 @@ impl fmt::Display for RunError {
             RunErrorKind::NetTable(e) => e.fmt(f),
             RunErrorKind::Kill(e) => e.fmt(f),
             RunErrorKind::Summary(e) => e.fmt(f),
+            RunErrorKind::Metrics(e) => e.fmt(f),
             RunErrorKind::Output(_) => f.write_str("cannot write output"),
         }
     }
@@ -156,6 +158,7 @@ impl std::error::Error for RunError {
             RunErrorKind::NetTable(e) => e.source(),
             RunErrorKind::Kill(e) => e.source(),
             RunErrorKind::Summary(e) => e.source(),
+            RunErrorKind::Metrics(e) => e.source(),
             RunErrorKind::Output(e) => Some(e),
         }
     }
@@ -200,6 +203,12 @@ impl From<crate::summary::SummaryError> for RunError {
     }
 }
 
+impl From<crate::metrics::ServeError> for RunError {
+    fn from(e: crate::metrics::ServeError) -> RunError {
+        RunError(RunErrorKind::Metrics(e))
+    }
+}
+
 impl From<io::Error> for RunError {
     fn from(e: io::Error) -> RunError {
         RunError(RunErrorKind::Output(e))
@@ -240,7 +249,8 @@ impl Command {
     }
 
     /// Runs the chosen mode until it is done, or, for the modes that follow the system (`-c`,
-    /// `--watch`, `--events`), until SIGINT or SIGTERM (handlers are installed here).
+    /// `--watch`, `--events`, `--metrics --listen`), until SIGINT or SIGTERM (handlers are
+    /// installed here).
     ///
     /// Output goes to `out`, unbuffered by this function: give it a buffered writer. Warnings,
     /// hints and `-v` notes go to `messages`.
@@ -300,6 +310,19 @@ impl Command {
                     OutputMode::Json => crate::summary::render_json(&mut out, &summary)?,
                 }
                 out.flush()?;
+                Status::Complete
+            }
+            Mode::Metrics(None) => {
+                let outcome = crate::metrics::print(cfg, &mut out)?;
+                out.flush()?;
+                report(cfg, &outcome, &mut true, messages)
+            }
+            Mode::Metrics(Some(addr)) => {
+                crate::metrics::serve(cfg, addr, |bound| {
+                    messages(Message::info(format!(
+                        "serving metrics on http://{bound}/metrics"
+                    )));
+                })?;
                 Status::Complete
             }
         };

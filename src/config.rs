@@ -53,6 +53,8 @@ pub enum Mode {
     NetTable(crate::nettab::Table),
     /// ss -K: close the selected sockets, print those closed.
     Kill,
+    /// Prometheus metrics: printed once, or served on the address until interrupted.
+    Metrics(Option<std::net::SocketAddr>),
 }
 
 /// Which socket internals to fetch and show (each needs netlink; absent on the /proc source).
@@ -162,6 +164,8 @@ impl Config {
             (a.masquerade, "-M"),
             (a.context, "-Z"),
             (a.kill, "-K"),
+            (a.metrics, "--metrics"),
+            (a.metrics && a.json, "--json"),
         ];
         // -c repeats the listing and netstat's other tables; it is a mode of its own only
         // against --watch, --events, -s and --summary.
@@ -199,6 +203,8 @@ impl Config {
             Mode::NetTable(t)
         } else if a.kill {
             Mode::Kill
+        } else if a.metrics {
+            Mode::Metrics(a.listen)
         } else {
             Mode::List
         };
@@ -234,10 +240,16 @@ impl Config {
             .map(|n| crate::netns::Spec::parse(n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(UsageError)?;
-        if !netns.is_empty() && matches!(mode, Mode::Statistics | Mode::Kill | Mode::NetTable(_)) {
+        if !netns.is_empty()
+            && matches!(
+                mode,
+                Mode::Statistics | Mode::Kill | Mode::NetTable(_) | Mode::Metrics(_)
+            )
+        {
+            // --metrics has no netns label yet: namespaces would be summed under one series.
             return Err(UsageError(
-                "-N lists sockets: it cannot be combined with -s, -K or the -r, -i, -g, -M, -Z \
-tables yet"
+                "-N lists sockets: it cannot be combined with -s, -K, --metrics or the -r, -i, \
+-g, -M, -Z tables yet"
                     .into(),
             ));
         }
@@ -285,7 +297,8 @@ tables yet"
         if unix || (!any_proto && !any_family) {
             tables.push(Table::Unix);
         }
-        let show = if a.all {
+        // Metrics count every socket unless -l asks for servers only.
+        let show = if a.all || (a.metrics && !a.listening) {
             ShowMode::All
         } else if a.listening {
             ShowMode::Listening

@@ -50,6 +50,7 @@ mod container;
 mod events;
 mod kill;
 mod listing;
+mod metrics;
 mod names;
 mod netns;
 mod nettab;

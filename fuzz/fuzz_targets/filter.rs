@@ -52,6 +52,7 @@ fn inet(proto: InetProto, state: State, local: &str, remote: &str) -> Socket {
         uid: Some(1000),
         inode: 4242,
         detail: Detail::Inet(InetInfo {
+            backlog: None,
             internals: None,
             proto,
             family: if local.is_ipv4() {

@@ -60,6 +60,7 @@ fn sock(local: &str, remote: &str) -> Socket {
         uid: Some(0),
         inode: 1,
         detail: Detail::Inet(InetInfo {
+            backlog: None,
             proto: InetProto::Tcp,
             family: if local.is_ipv4() {
                 Family::V4

@@ -34,6 +34,7 @@ fn inet(proto: InetProto, state: State, local: &str, remote: &str) -> Socket {
         uid: Some(1000),
         inode: 4242,
         detail: Detail::Inet(InetInfo {
+            backlog: None,
             internals: None,
             bound_if: 0,
             mark: None,

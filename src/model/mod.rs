@@ -394,6 +394,10 @@ pub struct InetInfo {
     /// The kernel already ran the filter's bytecode on this socket (a netlink dump that carried
     /// it), so only ss's user-space pass is left to apply.
     pub kernel_filtered: bool,
+    /// A TCP listener's accept-queue limit (its listen() backlog as the kernel capped it):
+    /// netlink's wqueue for a listener. `None` for other sockets and from /proc/net, which does
+    /// not carry it (there, and in [`Socket::send_q`], a listener shows 0 like netstat).
+    pub backlog: Option<u32>,
     /// tcp_info, memory and the other sock_diag extensions, when asked for (`--info`,
     /// `--memory`, `--extended`) and served by netlink; `None` otherwise.
     pub internals: Option<Box<Extensions>>,

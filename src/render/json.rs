@@ -656,6 +656,7 @@ mod tests {
             uid: Some(1000),
             inode,
             detail: Detail::Inet(InetInfo {
+                backlog: None,
                 internals: internals.map(Box::new),
                 bound_if: 0,
                 mark: None,

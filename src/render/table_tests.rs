@@ -45,6 +45,7 @@ fn inet(proto: InetProto, state: State, local: &str, remote: &str, inode: u64) -
             mark: None,
             cgroup_id: None,
             kernel_filtered: false,
+            backlog: None,
             proto,
             family: if local.is_ipv4() {
                 Family::V4

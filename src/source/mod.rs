@@ -320,6 +320,7 @@ mod tests {
             uid: Some(0),
             inode,
             detail: Detail::Inet(InetInfo {
+                backlog: None,
                 internals: None,
                 proto: InetProto::Tcp,
                 family: Family::V4,

@@ -39,7 +39,6 @@ pub struct Group {
 
 impl Group {
     /// The value of the counter called `name`, if the kernel reports it.
-    #[cfg(test)]
     pub fn get(&self, name: &str) -> Option<i128> {
         self.counters
             .iter()
@@ -60,6 +59,18 @@ pub struct Stats {
     pub snmp6: Option<Vec<Group>>,
     /// `net/sctp/snmp`: `None` unless the sctp module is loaded.
     pub sctp: Option<Group>,
+}
+
+impl Stats {
+    /// The first group called `name` in any file.
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.snmp
+            .iter()
+            .chain(self.netstat.iter().flatten())
+            .chain(self.snmp6.iter().flatten())
+            .chain(self.sctp.iter())
+            .find(|g| g.name == name)
+    }
 }
 
 /// Why [`load`] failed, naming the file.

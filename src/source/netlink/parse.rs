@@ -208,11 +208,9 @@ pub fn inet(
     };
     // A TCP listener's wqueue is its accept backlog limit; /proc/net/tcp (and netstat) show 0
     // there, and both sources must give the same record.
-    let send_q = if proto == InetProto::Tcp && state == State::Listen {
-        0
-    } else {
-        wqueue
-    };
+    let listener = proto == InetProto::Tcp && state == State::Listen;
+    let send_q = if listener { 0 } else { wqueue };
+    let backlog = listener.then_some(wqueue);
     Ok(Socket {
         state,
         recv_q: crate::source::kernel_count(rqueue),
@@ -220,6 +218,7 @@ pub fn inet(
         uid: crate::source::kernel_count(uid),
         inode,
         detail: Detail::Inet(InetInfo {
+            backlog,
             proto,
             family,
             local: SocketAddr::new(src, sport),
@@ -398,6 +397,7 @@ mod tests {
         m[1] = 10; // TCP_LISTEN; wqueue (9) is the backlog limit
         let s = inet(&m, InetProto::Tcp, false, false).expect("decodes");
         assert_eq!(s.send_q, Some(0));
+        assert_eq!(s.inet().and_then(|i| i.backlog), Some(9));
     }
 
     #[test]

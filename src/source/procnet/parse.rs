@@ -128,6 +128,7 @@ pub fn inet_line(
         uid: crate::source::kernel_count(uid),
         inode,
         detail: Detail::Inet(InetInfo {
+            backlog: None,
             proto,
             family,
             local,
