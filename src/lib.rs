@@ -7,6 +7,7 @@
 pub mod cgroup;
 pub mod cli;
 pub mod command;
+pub mod completions;
 pub mod config;
 pub mod decimal;
 pub mod demo;

@@ -712,6 +712,7 @@ impl<'o> Ctx<'o> {
             continuous: None,
             verbose: false,
             output: OutputMode::Table,
+            headers: true,
             source: SourceChoice::Auto,
             owner_scan: crate::procmap::ScanChoice::Auto,
             proc_root: PathBuf::from("/proc"),

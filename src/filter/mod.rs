@@ -37,7 +37,7 @@ mod lookup;
 mod parse;
 
 pub use lookup::{Lookup, NoLookup, ServicePorts, SystemTables};
-pub use parse::FilterError;
+pub use parse::{FilterError, FILTER_KEYWORDS, STATE_WORDS};
 
 use std::net::IpAddr;
 

@@ -1,0 +1,46 @@
+complete -c rnetstat -s c -l continuous -d 'Print the listing again every SECONDS (default 1) until interrupted' -r
+complete -c rnetstat -l source -d 'Where socket tables come from' -r -f -a "auto\t'netlink sock_diag, falling back to /proc/net per table when netlink cannot serve it'
+netlink\t'netlink sock_diag only; a table it cannot serve is an error'
+proc\t'/proc/net text files only'"
+complete -c rnetstat -l owner-scan -d 'How -p and the owner filters find which processes hold which sockets' -r -f -a "auto\t'the BPF task_file iterator where it can run (root, BTF, initial pid namespace), else /proc'
+bpf\t'the BPF iterator only; when it cannot run, that is an error'
+proc\t'/proc/PID/fd only'"
+complete -c rnetstat -l pid -d 'Only sockets owned by this process (repeatable)' -r
+complete -c rnetstat -l program -d 'Only sockets owned by a process with this exact name (comm; repeatable)' -r
+complete -c rnetstat -l uid -d 'Only sockets of this user, by number or name (repeatable)' -r -f -a "(__fish_complete_users)"
+complete -c rnetstat -l watch -d 'Follow the listing every SECONDS (default 1) and print NEW, state changes and GONE as they happen' -r
+complete -c rnetstat -l completions -d 'Print the completion script for SHELL and exit (see SHELL COMPLETION in the man page)' -r -f -a "bash\t''
+zsh\t''
+fish\t''"
+complete -c rnetstat -l proc-root -d 'Read /proc from this directory instead (for testing against a captured tree)' -r -F
+complete -c rnetstat -s a -l all -d 'Show both listening and non-listening sockets'
+complete -c rnetstat -s l -l listening -d 'Show only listening sockets (and unconnected UDP, UDP-Lite and raw sockets)'
+complete -c rnetstat -s p -l programs -d 'Show the PID and name of every process owning each socket'
+complete -c rnetstat -s n -l numeric -d 'Show numerical addresses, ports and users instead of resolving names'
+complete -c rnetstat -l numeric-hosts -d 'Show numerical host addresses but resolve ports and users'
+complete -c rnetstat -l numeric-ports -d 'Show numerical port numbers but resolve hosts and users'
+complete -c rnetstat -l numeric-users -d 'Show numerical user IDs but resolve hosts and ports'
+complete -c rnetstat -s e -l extend -d 'Show extended information: the owning user and the socket inode'
+complete -c rnetstat -s o -l timers -d 'Show networking timers: on, keepalive, timewait, probe or off, with remaining seconds'
+complete -c rnetstat -s W -l wide -d 'Wide output. Accepted for netstat compatibility: rnetstat never truncates addresses'
+complete -c rnetstat -s t -l tcp -d 'TCP sockets'
+complete -c rnetstat -s u -l udp -d 'UDP sockets'
+complete -c rnetstat -s U -l udplite -d 'UDP-Lite sockets'
+complete -c rnetstat -s w -l raw -d 'Raw sockets'
+complete -c rnetstat -s x -l unix -d 'Unix domain sockets'
+complete -c rnetstat -s 4 -l inet -d 'IPv4 sockets only (with no -x: no unix sockets)'
+complete -c rnetstat -s 6 -l inet6 -d 'IPv6 sockets only (with no -x: no unix sockets)'
+complete -c rnetstat -s v -l verbose -d 'Say on stderr which source served each table and why a fallback was taken'
+complete -c rnetstat -l json -d 'Print one JSON array of socket objects instead of the table (see JSON SCHEMA in the man page)'
+complete -c rnetstat -l json-lines -d 'Print one JSON object per socket, one per line, as the listing streams (with -c, every listing; with --watch or --events, one object per event)'
+complete -c rnetstat -s H -l no-header -d 'Print no section headers and no column titles, only socket rows (like ss -H)'
+complete -c rnetstat -l info -d 'Show TCP internals from tcp_info on a second line: rtt, rto, mss, cwnd, windows, bytes, rates'
+complete -c rnetstat -l memory -d 'Show socket memory (skmeminfo) on a second line'
+complete -c rnetstat -l extended -d 'Show v6only, mark, cgroup path and shutdown state on a second line'
+complete -c rnetstat -l events -d 'Print socket destruction events from the kernel as they happen (needs CAP_NET_ADMIN)'
+complete -c rnetstat -s s -l statistics -d 'Show per-protocol statistics from /proc/net/snmp, netstat and snmp6, like netstat -s'
+complete -c rnetstat -l summary -d 'Show totals by protocol and state, like ss -s'
+complete -c rnetstat -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rnetstat -s V -l version -d 'Print version'
+# Filter words (clap_complete's fish generator leaves positional arguments out).
+complete -c rnetstat -f -n 'not string match -q -- "-*" (commandline -ct)' -a 'state exclude sport dport src dst and or not established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing all connected synchronized bucket big'
