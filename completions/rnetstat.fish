@@ -37,7 +37,7 @@ complete -c rnetstat -s H -l no-header -d 'Print no section headers and no colum
 complete -c rnetstat -l info -d 'Show TCP internals from tcp_info on a second line: rtt, rto, mss, cwnd, windows, bytes, rates'
 complete -c rnetstat -l memory -d 'Show socket memory (skmeminfo) on a second line'
 complete -c rnetstat -l extended -d 'Show v6only, mark, cgroup path and shutdown state on a second line'
-complete -c rnetstat -l events -d 'Print socket destruction events from the kernel as they happen (needs CAP_NET_ADMIN)'
+complete -c rnetstat -l events -d 'Print socket destruction events from the kernel as they happen (any user: every TCP and UDP socket of this network namespace)'
 complete -c rnetstat -s s -l statistics -d 'Show per-protocol statistics from /proc/net/snmp, netstat and snmp6, like netstat -s'
 complete -c rnetstat -l summary -d 'Show totals by protocol and state, like ss -s'
 complete -c rnetstat -s h -l help -d 'Print help (see more with \'--help\')'

@@ -225,7 +225,8 @@ pub struct Args {
     )]
     pub watch: Option<f64>,
 
-    /// Print socket destruction events from the kernel as they happen (needs CAP_NET_ADMIN)
+    /// Print socket destruction events from the kernel as they happen (any user: every TCP and
+    /// UDP socket of this network namespace)
     #[arg(long = "events")]
     pub events: bool,
 
