@@ -3,6 +3,8 @@
 //! from.
 
 mod common;
+#[allow(dead_code)]
+mod support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -272,4 +274,58 @@ fn version_names_the_commit_of_a_checkout() {
     }
     // -V says the same.
     assert_eq!(rnetstat(&["-V"]).stdout(), line);
+}
+
+/// The README's `jq -r` one-liners, run as written against a listener whose process name is a
+/// terminal escape sequence: no control byte may reach the output.
+#[test]
+fn readme_jq_examples_print_no_control_bytes_for_hostile_names() {
+    let have_jq = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("jq").is_file()));
+    if !have_jq {
+        eprintln!("skipping: jq is not installed");
+        return;
+    }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let examples: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("rnetstat ") && l.contains("| jq -r"))
+        .collect();
+    assert!(!examples.is_empty(), "no jq -r example in the README");
+
+    let hostile = b"\x1b]0;pwn\x07\x1b[2J";
+    let child = support::fork_listener(&support::ChildSpec {
+        comm: Some(hostile.to_vec()),
+        ..support::ChildSpec::default()
+    });
+    let bin_dir = std::path::Path::new(BIN).parent().expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for example in examples {
+        let out = Command::new("sh")
+            .args(["-c", example])
+            .env("PATH", &path)
+            .output()
+            .expect("run sh");
+        assert!(out.status.success(), "{example}: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("{} ", child.port)),
+            "{example}: the hostile listener is not in {text:?}"
+        );
+        let bad: Vec<u8> = out
+            .stdout
+            .iter()
+            .copied()
+            .filter(|b| (*b < 0x20 && *b != b'\n') || *b == 0x7f)
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{example} printed control bytes {bad:?}: {text:?}"
+        );
+    }
 }
