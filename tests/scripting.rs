@@ -3,7 +3,6 @@
 //! from.
 
 mod common;
-#[allow(dead_code)]
 mod support;
 
 use std::collections::BTreeSet;
