@@ -7,7 +7,7 @@
 //! sentence of the help or the page speaks of root, capabilities or privileges without an entry,
 //! when an entry matches no sentence any more, or when its test does not exist.
 
-mod support;
+mod common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -16,11 +16,11 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use support::{
+use common::{
     describe, fork_listener, have_tool, inode_of, is_root, json_records, owner_pids, ChildSpec,
     SharedBin,
 };
+use serde_json::Value;
 
 const NOBODY: u32 = 65534;
 
@@ -266,10 +266,7 @@ fn extended_shows_marks_only_with_cap_net_admin() {
     let mut args = vec!["-tln", "--extended", "--json"];
     args.extend(filter.iter().map(String::as_str));
 
-    let root = Command::new(support::BIN)
-        .args(&args)
-        .output()
-        .expect("run");
+    let root = Command::new(common::BIN).args(&args).output().expect("run");
     assert_eq!(mark_of(&root, port), 0x1234);
     let bin = SharedBin::new("mark");
     let nobody = as_nobody(&bin, "", &args).output().expect("setpriv");
@@ -289,7 +286,7 @@ fn the_iterator_runs_with_cap_bpf_and_cap_perfmon_or_cap_sys_admin() {
     if needs_root_and_setpriv() {
         return;
     }
-    let root_run = Command::new(support::BIN)
+    let root_run = Command::new(common::BIN)
         .args(["-tlnp", "--owner-scan", "bpf"])
         .output()
         .expect("run");

@@ -3,7 +3,6 @@
 //! from.
 
 mod common;
-mod support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -294,9 +293,9 @@ fn readme_jq_examples_print_no_control_bytes_for_hostile_names() {
     assert!(!examples.is_empty(), "no jq -r example in the README");
 
     let hostile = b"\x1b]0;pwn\x07\x1b[2J";
-    let child = support::fork_listener(&support::ChildSpec {
+    let child = common::fork_listener(&common::ChildSpec {
         comm: Some(hostile.to_vec()),
-        ..support::ChildSpec::default()
+        ..common::ChildSpec::default()
     });
     let bin_dir = std::path::Path::new(BIN).parent().expect("bin dir");
     let path = format!(
