@@ -1,12 +1,13 @@
 complete -c rnetstat -s c -l continuous -d 'Print the listing again every SECONDS (default 1) until interrupted' -r
-complete -c rnetstat -l source -d 'Where socket tables come from' -r -f -a "auto\t'netlink sock_diag, falling back to /proc/net per table when netlink cannot serve it'
+complete -c rnetstat -s A -l protocol -d 'Address families, as netstat\'s -A: inet, inet6, unix, comma-separated (repeatable)' -r
+complete -c rnetstat -l source -d 'Where socket tables come from (and, for -r, -i and -g, netlink means rtnetlink)' -r -f -a "auto\t'netlink sock_diag, falling back to /proc/net per table when netlink cannot serve it'
 netlink\t'netlink sock_diag only; a table it cannot serve is an error'
 proc\t'/proc/net text files only'"
 complete -c rnetstat -l owner-scan -d 'How -p and the owner filters find which processes hold which sockets' -r -f -a "auto\t'the BPF task_file iterator where it can run (root, BTF, initial pid namespace), else /proc'
 bpf\t'the BPF iterator only; when it cannot run, that is an error'
 proc\t'/proc/PID/fd only'"
 complete -c rnetstat -l pid -d 'Only sockets owned by this process (repeatable)' -r
-complete -c rnetstat -l program -d 'Only sockets owned by a process with this exact name (comm; repeatable)' -r
+complete -c rnetstat -l process -d 'Only sockets owned by a process with this exact name (comm; repeatable)' -r
 complete -c rnetstat -l uid -d 'Only sockets of this user, by number or name (repeatable)' -r -f -a "(__fish_complete_users)"
 complete -c rnetstat -l watch -d 'Follow the listing every SECONDS (default 1) and print NEW, state changes and GONE as they happen' -r
 complete -c rnetstat -l completions -d 'Print the completion script for SHELL and exit (see SHELL COMPLETION in the man page)' -r -f -a "bash\t''
@@ -30,6 +31,14 @@ complete -c rnetstat -s w -l raw -d 'Raw sockets'
 complete -c rnetstat -s x -l unix -d 'Unix domain sockets'
 complete -c rnetstat -s 4 -l inet -d 'IPv4 sockets only (with no -x: no unix sockets)'
 complete -c rnetstat -s 6 -l inet6 -d 'IPv6 sockets only (with no -x: no unix sockets)'
+complete -c rnetstat -s r -l route -d 'Show the kernel routing table (IPv4; IPv6 with -6 or -A inet6), as netstat -r'
+complete -c rnetstat -s i -l interfaces -d 'Show the interface table (-a: also interfaces that are down; -e: the long form)'
+complete -c rnetstat -s g -l groups -d 'Show IPv4 and IPv6 multicast group memberships'
+complete -c rnetstat -s C -l cache -d 'With -r: the routing cache instead of the table'
+complete -c rnetstat -s F -l fib -d 'With -r: the routing table (the default)'
+complete -c rnetstat -s M -l masquerade -d 'Masqueraded connections: the kernel has had no ip_masquerade table since Linux 2.4, so this says so and exits 1, as netstat does'
+complete -c rnetstat -s Z -l context -d 'SELinux contexts of sockets: not supported; says so and exits 1, as netstat does where SELinux is off'
+complete -c rnetstat -l symbolic -d 'Accepted for netstat compatibility and ignored (as netstat ignores it, except that -r then prints numeric addresses); the short -N is left to network namespaces'
 complete -c rnetstat -s v -l verbose -d 'Say on stderr which source served each table and why a fallback was taken'
 complete -c rnetstat -l json -d 'Print one JSON array of socket objects instead of the table (see JSON SCHEMA in the man page)'
 complete -c rnetstat -l json-lines -d 'Print one JSON object per socket, one per line, as the listing streams (with -c, every listing; with --watch or --events, one object per event)'

@@ -154,9 +154,7 @@ pub fn run<W: Write>(
                 crate::render::nettab::text(&mut out, table, opts, &collected, names, first)?
             }
             OutputMode::Json => crate::render::nettab::json(&mut out, opts, &collected, false)?,
-            OutputMode::JsonLines => {
-                crate::render::nettab::json(&mut out, opts, &collected, true)?
-            }
+            OutputMode::JsonLines => crate::render::nettab::json(&mut out, opts, &collected, true)?,
         }
         out.flush()?;
         first = false;
