@@ -23,7 +23,7 @@ _rnetstat() {
 
     case "${cmd}" in
         rnetstat)
-            opts="-a -l -p -n -e -o -W -c -t -u -U -w -x -4 -6 -A -r -i -g -C -F -M -Z -v -H -s -h -V --all --listening --programs --numeric --numeric-hosts --numeric-ports --numeric-users --extend --timers --wide --continuous --tcp --udp --udplite --raw --unix --inet --inet6 --protocol --route --interfaces --groups --cache --fib --masquerade --context --symbolic --verbose --json --json-lines --no-header --source --owner-scan --pid --process --uid --info --memory --extended --watch --events --statistics --summary --completions --proc-root --help --version state exclude sport dport src dst and or not established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing all connected synchronized bucket big"
+            opts="-a -l -p -n -e -o -W -c -t -u -U -w -x -4 -6 -A -r -i -g -C -F -M -Z -v -H -s -K -h -V --all --listening --programs --numeric --numeric-hosts --numeric-ports --numeric-users --extend --timers --wide --continuous --tcp --udp --udplite --raw --unix --inet --inet6 --protocol --route --interfaces --groups --cache --fib --masquerade --context --symbolic --verbose --json --json-lines --no-header --source --owner-scan --pid --process --uid --info --memory --extended --watch --events --statistics --kill --summary --completions --proc-root --help --version state exclude sport dport src dst dev fwmark cgroup autobound and or not established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing all connected synchronized bucket big"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -48,6 +48,19 @@ const CLAIMS: &[(&str, &str)] = &[
         "shows socket marks only with CAP_NET_ADMIN",
         "extended_shows_marks_only_with_cap_net_admin",
     ),
+    (
+        "The kernel reports marks only to CAP_NET_ADMIN, and refuses a mark test",
+        "fwmark_filters_see_marks_only_with_cap_net_admin",
+    ),
+    // -K.
+    (
+        "needs CAP_NET_ADMIN and a filter or state selection",
+        "kill_closes_what_the_filter_selects_and_nothing_else",
+    ),
+    (
+        "Without CAP_NET_ADMIN, or on a kernel built without CONFIG_INET_DIAG_DESTROY, -K says so",
+        "kill_closes_what_the_filter_selects_and_nothing_else",
+    ),
     // The owner scan.
     (
         "the BPF task_file iterator where it can run (root",
@@ -279,6 +292,61 @@ fn extended_shows_marks_only_with_cap_net_admin() {
     assert_eq!(mark_of(&admin, port), 0x1234);
 }
 
+/// A `fwmark` test: root's dump runs it in the kernel and matches the mark; nobody's dump cannot
+/// carry it (the kernel refuses the bytecode), sees no mark, and counts it as 0, as ss does.
+#[test]
+fn fwmark_filters_see_marks_only_with_cap_net_admin() {
+    if needs_root_and_setpriv() {
+        return;
+    }
+    let s =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    s.set_mark(0x1234).expect("SO_MARK (root)");
+    s.bind(
+        &"127.0.0.1:0"
+            .parse::<std::net::SocketAddr>()
+            .expect("addr")
+            .into(),
+    )
+    .expect("bind");
+    s.listen(1).expect("listen");
+    let port = s
+        .local_addr()
+        .expect("addr")
+        .as_socket()
+        .expect("inet")
+        .port();
+    let bin = SharedBin::new("fwmark");
+    let listed = |out: &Output| -> usize {
+        assert!(out.status.success(), "{}", describe("fwmark", out));
+        json_records(out)
+            .iter()
+            .filter(|r| r["local"]["port"] == port)
+            .count()
+    };
+    let args = |mark: &str| -> Vec<String> {
+        format!("-tln --json fwmark = {mark} and sport = :{port}")
+            .split(' ')
+            .map(String::from)
+            .collect()
+    };
+    let run_root = |mark: &str| {
+        Command::new(common::BIN)
+            .args(args(mark))
+            .output()
+            .expect("run")
+    };
+    let run_nobody = |mark: &str| {
+        let a = args(mark);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        as_nobody(&bin, "", &a).output().expect("setpriv")
+    };
+    assert_eq!(listed(&run_root("0x1234")), 1);
+    assert_eq!(listed(&run_root("0")), 0);
+    assert_eq!(listed(&run_nobody("0x1234")), 0);
+    assert_eq!(listed(&run_nobody("0")), 1);
+}
+
 /// What the iterator needs: CAP_BPF with CAP_PERFMON, or CAP_SYS_ADMIN — not the root uid, and
 /// neither capability alone. With them, nobody names the owner of a socket root holds.
 #[test]
@@ -364,6 +432,10 @@ fn speaks_of_privilege(s: &str) -> bool {
     if s.contains("CAP_") || words.iter().any(|w| lower.contains(w)) {
         return true;
     }
+    // Not the user: the root of a cgroup or file system tree.
+    let lower = ["root cgroup", "system's root", "cgroup root"]
+        .iter()
+        .fold(lower, |l, phrase| l.replace(phrase, ""));
     let b = lower.as_bytes();
     lower.match_indices("root").any(|(i, _)| {
         let before = i.checked_sub(1).map(|j| b[j]);
@@ -512,4 +584,7 @@ fn sentences_and_the_privilege_test_read_text_as_meant() {
     assert!(!speaks_of_privilege("--proc-root left at /proc"));
     assert!(speaks_of_privilege("Root adds"));
     assert!(speaks_of_privilege("(any user: every socket)"));
+    assert!(!speaks_of_privilege(
+        "and / for the root cgroup, which matches nothing"
+    ));
 }

@@ -230,7 +230,19 @@ pub(super) fn parse<S: AsRef<str>>(
 /// The words that start or join a condition, offered by shell completion (see
 /// [`crate::completions`]); a test parses each one.
 pub const FILTER_KEYWORDS: &[&str] = &[
-    "state", "exclude", "sport", "dport", "src", "dst", "and", "or", "not",
+    "state",
+    "exclude",
+    "sport",
+    "dport",
+    "src",
+    "dst",
+    "dev",
+    "fwmark",
+    "cgroup",
+    "autobound",
+    "and",
+    "or",
+    "not",
 ];
 
 /// The state and group names `state` and `exclude` take, in ss's spelling, offered by shell
