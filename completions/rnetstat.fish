@@ -1,4 +1,4 @@
-complete -c rnetstat -s c -l continuous -d 'Print the listing again every SECONDS (default 1) until interrupted' -r
+complete -c rnetstat -s c -l continuous -d 'Print the listing again every SECONDS (default 1, at least 0.01) until interrupted' -r
 complete -c rnetstat -s A -l protocol -d 'Address families, as netstat\'s -A: inet, inet6, unix, comma-separated (repeatable)' -r
 complete -c rnetstat -l source -d 'Where socket tables come from (and, for -r, -i and -g, netlink means rtnetlink)' -r -f -a "auto\t'netlink sock_diag, falling back to /proc/net per table when netlink cannot serve it'
 netlink\t'netlink sock_diag only; a table it cannot serve is an error'
@@ -9,7 +9,7 @@ proc\t'/proc/PID/fd only'"
 complete -c rnetstat -l pid -d 'Only sockets owned by this process (repeatable)' -r
 complete -c rnetstat -l process -d 'Only sockets owned by a process with this exact name (comm; repeatable)' -r
 complete -c rnetstat -l uid -d 'Only sockets of this user, by number or name (repeatable)' -r -f -a "(__fish_complete_users)"
-complete -c rnetstat -l watch -d 'Follow the listing every SECONDS (default 1) and print NEW, state changes and GONE as they happen' -r
+complete -c rnetstat -l watch -d 'Follow the listing every SECONDS (default 1, at least 0.01) and print NEW, state changes and GONE as they happen' -r
 complete -c rnetstat -l completions -d 'Print the completion script for SHELL and exit (see SHELL COMPLETION in the man page)' -r -f -a "bash\t''
 zsh\t''
 fish\t''"
