@@ -13,7 +13,8 @@ Run from the repo root after `cargo build --release`:
     python3 bench/bench.py --help           # all options
 Python 3 standard library only; works as non-root (then -p only sees your own processes).
 Exit status: 0 ok; 1 a command failed or the population could not be built; 2 bad environment
-(missing binary, kernel limits); 3 a target FAILed (full size only: --smoke never fails on targets).
+(missing binary, kernel limits); 3 a target FAILed (full size only: --smoke judges no targets; it only
+proves the benchmark works, and prints the ratios without PASS or FAIL).
 """
 import argparse, contextlib, ctypes, http.client, json, os, resource, select, shutil, signal, socket
 import statistics, struct, subprocess, sys, tempfile, time
@@ -556,7 +557,7 @@ def build_population(args, conns, pop):
     """Fork workers (connections) and idle processes; return a summary once all report ready."""
     t0, load = time.monotonic(), os.getloadavg()[0]
     if load > 0.5:
-        print(f"warning: load average is {load:.2f}: other work will inflate wall times "
+        print(f"note: load average is {load:.2f}: other work will inflate wall times "
               "(compare the CPU column)", file=sys.stderr)
     print(f"building: {conns} connections ({2 * conns} sockets), <= {pop.per_worker} per worker, "
           f"{args.idle_procs} idle processes ({args.idle_socket})", file=sys.stderr)
@@ -599,9 +600,18 @@ def report(args, pop_info, results, scale, gnu_time, metrics=None):
     if metrics:
         print_metrics(metrics)
     checks = target_checks(results, scale and scale["ratio"], metrics)
-    print("\n### Targets" + (" (reported only: smoke size)" if args.smoke else "") + "\n")
-    for desc, verdict, detail in checks:
-        print(f"- {verdict}: {desc} ({detail})")
+    if args.smoke:
+        # At smoke size the targets mean nothing (start-up dominates every command): no verdicts,
+        # so a passing CI run prints no PASS or FAIL lines, only the figures.
+        print("\n### Targets: not judged\n\nThis smoke run only proves the benchmark works (it "
+              "built the population, ran and timed every command, and tears it down). Targets are "
+              "judged at full size (python3 bench/bench.py); the ratios here, for the record:\n")
+        for desc, _, detail in checks:
+            print(f"- {desc}: {detail}")
+    else:
+        print("\n### Targets\n")
+        for desc, verdict, detail in checks:
+            print(f"- {verdict}: {desc} ({detail})")
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"machine": m, "args": vars(args), "population": p, "results": results,

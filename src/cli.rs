@@ -1,7 +1,7 @@
 //! The command line, as clap sees it. Self-contained so the man page is generated from it; past
 //! [`crate::config::Config::from_args`] nothing looks at these raw flags again.
 
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, Parser, ValueEnum, ValueHint};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -24,6 +24,10 @@ pub enum OwnerScanArg {
     Proc,
 }
 
+/// The version `--version` prints: the package version and, when built from a git checkout, the
+/// commit (`0.1.0 (git 1a2b3c4)`; see build.rs).
+pub const VERSION: &str = env!("RNETSTAT_VERSION");
+
 /// List sockets and the processes that own them — netstat's flags and layout, sock_diag's speed,
 /// and JSON for scripts.
 #[derive(Debug, Parser)]
@@ -31,7 +35,7 @@ pub enum OwnerScanArg {
     name = "rnetstat",
     args_override_self = true,
     infer_long_args = true,
-    version,
+    version = VERSION,
     about = "List sockets and the processes that own them",
     long_about = "List TCP, UDP, UDP-Lite, raw and unix sockets (IPv4 and IPv6) with their \
 state and every process that owns them. Flags and table layout follow netstat(8); addresses are \
@@ -171,6 +175,15 @@ pub struct Args {
     #[arg(long = "json")]
     pub json: bool,
 
+    /// Print one JSON object per socket, one per line, as the listing streams (with -c, every
+    /// listing; with --watch or --events, one object per event)
+    #[arg(long = "json-lines", conflicts_with = "json")]
+    pub json_lines: bool,
+
+    /// Print no section headers and no column titles, only socket rows (like ss -H)
+    #[arg(short = 'H', long = "no-header")]
+    pub no_header: bool,
+
     /// Where socket tables come from (and, for -r, -i and -g, netlink means rtnetlink)
     #[arg(long = "source", value_enum, default_value_t = SourceArg::Auto)]
     pub source: SourceArg,
@@ -199,7 +212,7 @@ pub struct Args {
     pub container: Vec<String>,
 
     /// Only sockets of this user, by number or name (repeatable)
-    #[arg(long = "uid", value_name = "UID|USER")]
+    #[arg(long = "uid", value_name = "UID|USER", value_hint = ValueHint::Username)]
     pub uid: Vec<String>,
 
     /// Show TCP internals from tcp_info on a second line: rtt, rto, mss, cwnd, windows, bytes, rates
@@ -223,7 +236,8 @@ pub struct Args {
     )]
     pub watch: Option<f64>,
 
-    /// Print socket destruction events from the kernel as they happen (needs CAP_NET_ADMIN)
+    /// Print socket destruction events from the kernel as they happen (any user: every TCP and
+    /// UDP socket of this network namespace)
     #[arg(long = "events")]
     pub events: bool,
 
@@ -253,8 +267,12 @@ pub struct Args {
     /// Filter: `state NAME`, `exclude NAME`, and expressions such as `sport = :22`,
     /// `dport != :443`, `dst 10.0.0.0/8`, `src [::1]`, `dport > :1024`, joined with and, or, not
     /// and parentheses (see FILTERS in the man page)
-    #[arg(value_name = "FILTER")]
+    #[arg(value_name = "FILTER", value_parser = FilterWord, hide_possible_values = true)]
     pub filter: Vec<String>,
+
+    /// Print the completion script for SHELL and exit (see SHELL COMPLETION in the man page)
+    #[arg(long = "completions", value_name = "SHELL", value_enum)]
+    pub completions: Option<crate::completions::CompletionShell>,
 
     /// Read /proc from this directory instead (for testing against a captured tree)
     #[arg(
@@ -264,6 +282,36 @@ pub struct Args {
         hide = true
     )]
     pub proc_root: PathBuf,
+}
+
+/// The FILTER words' parser: any text (the filter parser judges it later), but it names the
+/// keywords and state names as possible values, so completion scripts offer them. Hidden from
+/// `--help`, where they would read as the only values allowed.
+#[derive(Debug, Clone, Copy)]
+struct FilterWord;
+
+impl clap::builder::TypedValueParser for FilterWord {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let words = crate::filter::FILTER_KEYWORDS
+            .iter()
+            .chain(crate::filter::STATE_WORDS);
+        Some(Box::new(
+            words.map(|w| clap::builder::PossibleValue::new(*w)),
+        ))
+    }
 }
 
 /// The clap command, for the man page generator.

@@ -44,7 +44,8 @@ pub struct Command {
 pub enum Parsed {
     /// A command to run.
     Run(Command),
-    /// `--help` or `--version`: this text belongs on standard output, and nothing runs.
+    /// `--help`, `--version` or `--completions SHELL`: this text belongs on standard output, and
+    /// nothing runs.
     Print(String),
 }
 
@@ -234,6 +235,10 @@ impl Command {
             // --help, --version
             Err(e) => return Ok(Parsed::Print(e.render().to_string())),
         };
+        if let Some(shell) = args.completions {
+            let script = crate::completions::script(shell);
+            return Ok(Parsed::Print(String::from_utf8_lossy(&script).into_owned()));
+        }
         match Config::from_args(&args) {
             Ok(cfg) => Ok(Parsed::Run(Command { cfg: Box::new(cfg) })),
             Err(e) => Err(UsageError {
@@ -279,7 +284,7 @@ impl Command {
                     OutputMode::Table => {
                         crate::stats::render(&mut out, &stats, &cfg.stats_selection)?
                     }
-                    OutputMode::Json => {
+                    OutputMode::Json | OutputMode::JsonLines => {
                         crate::stats::render_json(&mut out, &stats, &cfg.stats_selection)?
                     }
                 }
@@ -307,7 +312,9 @@ impl Command {
                 let summary = crate::summary::Summary::from_counters(&counters);
                 match cfg.output {
                     OutputMode::Table => crate::summary::render(&mut out, &summary)?,
-                    OutputMode::Json => crate::summary::render_json(&mut out, &summary)?,
+                    OutputMode::Json | OutputMode::JsonLines => {
+                        crate::summary::render_json(&mut out, &summary)?
+                    }
                 }
                 out.flush()?;
                 Status::Complete

@@ -74,7 +74,10 @@ impl Internals {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputMode {
     Table,
+    /// `--json`: one array per listing.
     Json,
+    /// `--json-lines`: one object per socket (or event) per line.
+    JsonLines,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +92,8 @@ pub struct Config {
     pub continuous: Option<Duration>,
     pub verbose: bool,
     pub output: OutputMode,
+    /// Section headers and column titles in the table (off with -H).
+    pub headers: bool,
     pub source: SourceChoice,
     pub owner_scan: ScanChoice,
     pub proc_root: PathBuf,
@@ -328,9 +333,12 @@ impl Config {
             verbose: a.verbose,
             output: if a.json {
                 OutputMode::Json
+            } else if a.json_lines {
+                OutputMode::JsonLines
             } else {
                 OutputMode::Table
             },
+            headers: !a.no_header,
             source: match a.source {
                 SourceArg::Auto => SourceChoice::Auto,
                 SourceArg::Netlink => SourceChoice::Netlink,

@@ -5,7 +5,8 @@
 //! by then its inode is 0 and its owner has closed it. So with -p (or an owner filter) a listing
 //! is kept, refreshed every second with the previous one kept too, and a destroyed socket is
 //! matched to it by addresses: the event then shows the inode and owners it was last seen with
-//! ("where known"). That costs one listing a second; without -p nothing is listed.
+//! ("where known"), and the uid it was listed with (the kernel's record says 0 for every
+//! destroyed socket). That costs one listing a second; without -p nothing is listed.
 
 use std::collections::HashMap;
 use std::io;
@@ -68,7 +69,8 @@ impl std::error::Error for EventsError {
 /// A listing, indexed by addresses, to name the owner of a socket after it is gone.
 struct Recent {
     snap: Snapshot,
-    inode_by_addr: HashMap<AddrKey, u64>,
+    /// Inode and uid as listed.
+    by_addr: HashMap<AddrKey, (u64, Option<u32>)>,
 }
 
 /// A socket by namespace inode (0 without -N), table and addresses.
@@ -77,27 +79,25 @@ type AddrKey = (u64, Table, SocketAddr, SocketAddr);
 impl Recent {
     fn take(cfg: &Config) -> Result<Recent, EventsError> {
         let snap = crate::listing::snapshot(cfg).map_err(EventsError::List)?;
-        let inode_by_addr = snap
+        let by_addr = snap
             .sockets
             .iter()
             .enumerate()
             .filter_map(|(n, s)| {
                 let ns = snap.netns_of(n).map_or(0, |ns| ns.inode);
                 s.inet()
-                    .map(|i| ((ns, s.table(), i.local, i.remote), s.inode))
+                    .map(|i| ((ns, s.table(), i.local, i.remote), (s.inode, s.uid)))
             })
-            .filter(|(_, inode)| *inode != 0)
+            .filter(|(_, (inode, _))| *inode != 0)
             .collect();
-        Ok(Recent {
-            snap,
-            inode_by_addr,
-        })
+        Ok(Recent { snap, by_addr })
     }
 
-    fn owners_of(&self, key: &AddrKey) -> Option<(u64, &OwnerMap)> {
-        let inode = *self.inode_by_addr.get(key)?;
+    /// The inode, uid and owners `key` was last listed with.
+    fn owners_of(&self, key: &AddrKey) -> Option<(u64, Option<u32>, &OwnerMap)> {
+        let (inode, uid) = *self.by_addr.get(key)?;
         let map = self.snap.owners.as_ref()?;
-        Some((inode, map))
+        Some((inode, uid, map))
     }
 }
 
@@ -275,6 +275,10 @@ pub fn run<W: io::Write>(
                 let Ok(mut sock_rec) = parse::inet(msg.payload, proto, false, false) else {
                     continue;
                 };
+                // The record's uid is not the owner's: the kernel fills it in after the socket has
+                // left its file, and sends 0 (root) for every destroyed socket (seen on 6.18 for
+                // sockets of other users). Unknown, unless a listing saw the socket.
+                sock_rec.uid = None;
                 let Some(info) = sock_rec.inet() else {
                     continue;
                 };
@@ -292,8 +296,10 @@ pub fn run<W: io::Write>(
                     .into_iter()
                     .flatten()
                     .find_map(|r| r.owners_of(&key));
-                let owners = known.map(|(inode, map)| {
-                    sock_rec.inode = inode; // as last seen, so its owners can be named
+                let owners = known.map(|(inode, uid, map)| {
+                    // As last seen, so its owners can be named.
+                    sock_rec.inode = inode;
+                    sock_rec.uid = uid;
                     map
                 });
                 let passes = match owners {

@@ -66,13 +66,17 @@ pub use signal::StopOnSignal;
 // ---------------------------------------------------------------------------------------------
 // Not part of the API, kept reachable (hidden, undocumented) for their one outside user each:
 // `command` is what the binary runs (its types are re-exported above), `report` its messages
-// (src/bin/rnetstat), `cli` the clap definition tests/man_page.rs renders the man page from.
+// (src/bin/rnetstat), `cli` the clap definition tests/man_page.rs renders the man page from,
+// `completions` the scripts tests/completions.rs checks the committed ones against.
 #[doc(hidden)]
 #[allow(missing_docs)]
 pub mod cli;
 #[doc(hidden)]
 #[allow(missing_docs)]
 pub mod command;
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod completions;
 #[doc(hidden)]
 #[allow(missing_docs)]
 pub mod report;

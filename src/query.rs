@@ -108,6 +108,7 @@ impl Query {
                 continuous: None,
                 verbose: false,
                 output: OutputMode::Table,
+                headers: true,
                 source: SourceChoice::Auto,
                 owner_scan: ScanChoice::Auto,
                 proc_root: PathBuf::from("/proc"),

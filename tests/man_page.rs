@@ -39,7 +39,8 @@ fn repo_path(rel: &str) -> PathBuf {
 /// Renders the whole page, deterministically: no clock, the version from Cargo.toml.
 fn generate_page() -> String {
     let cmd = rnetstat::cli::command();
-    let version = cmd.get_version().unwrap_or_default().to_string();
+    // The package version, not `--version`'s text: that names the commit it was built from.
+    let version = env!("CARGO_PKG_VERSION");
     let man = clap_mangen::Man::new(cmd.clone())
         .title("RNETSTAT")
         .section("1")

@@ -39,7 +39,7 @@ mod parse;
 #[cfg(test)]
 pub use lookup::NoLookup;
 pub use lookup::{Lookup, ServicePorts, SystemTables};
-pub use parse::FilterError;
+pub use parse::{FilterError, FILTER_KEYWORDS, STATE_WORDS};
 
 use std::net::IpAddr;
 

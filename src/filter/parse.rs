@@ -231,6 +231,45 @@ pub(super) fn parse<S: AsRef<str>>(
     })
 }
 
+/// The words that start or join a condition, offered by shell completion (see
+/// [`crate::completions`]); a test parses each one.
+pub const FILTER_KEYWORDS: &[&str] = &[
+    "state",
+    "exclude",
+    "sport",
+    "dport",
+    "src",
+    "dst",
+    "dev",
+    "fwmark",
+    "cgroup",
+    "autobound",
+    "and",
+    "or",
+    "not",
+];
+
+/// The state and group names `state` and `exclude` take, in ss's spelling, offered by shell
+/// completion; a test checks each one is accepted.
+pub const STATE_WORDS: &[&str] = &[
+    "established",
+    "syn-sent",
+    "syn-recv",
+    "fin-wait-1",
+    "fin-wait-2",
+    "time-wait",
+    "closed",
+    "close-wait",
+    "last-ack",
+    "listening",
+    "closing",
+    "all",
+    "connected",
+    "synchronized",
+    "bucket",
+    "big",
+];
+
 fn is_or(t: &str) -> bool {
     matches!(t, "or" | "|" | "||")
 }

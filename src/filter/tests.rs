@@ -848,3 +848,34 @@ fn too_many_conditions_are_an_error_not_a_stack_overflow() {
 }
 
 const MAX_NESTING_FOR_TEST: usize = super::parse::MAX_NESTING;
+
+/// Shell completion offers these words (src/completions.rs): each must mean something here.
+#[test]
+fn every_completed_filter_word_parses() {
+    for state in STATE_WORDS {
+        parse(&format!("state {state}"));
+        parse(&format!("exclude {state}"));
+    }
+    let uses = [
+        ("state", "state established"),
+        ("exclude", "exclude listening"),
+        ("sport", "sport = :1"),
+        ("dport", "dport != :2"),
+        ("src", "src 127.0.0.1"),
+        ("dst", "dst ::1"),
+        ("dev", "dev = 1"),
+        ("fwmark", "fwmark = 0x10/0xff"),
+        ("cgroup", "cgroup = /"),
+        ("autobound", "autobound"),
+        ("and", "sport = :1 and dport = :2"),
+        ("or", "sport = :1 or dport = :2"),
+        ("not", "not sport = :1"),
+    ];
+    for word in FILTER_KEYWORDS {
+        let (_, text) = uses
+            .iter()
+            .find(|(w, _)| w == word)
+            .unwrap_or_else(|| panic!("no example use of the completed keyword {word:?}"));
+        parse(text);
+    }
+}

@@ -153,7 +153,8 @@ pub fn run<W: Write>(
             OutputMode::Table => {
                 crate::render::nettab::text(&mut out, table, opts, &collected, names, first)?
             }
-            OutputMode::Json => crate::render::nettab::json(&mut out, opts, &collected)?,
+            OutputMode::Json => crate::render::nettab::json(&mut out, opts, &collected, false)?,
+            OutputMode::JsonLines => crate::render::nettab::json(&mut out, opts, &collected, true)?,
         }
         out.flush()?;
         first = false;

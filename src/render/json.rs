@@ -233,6 +233,8 @@ pub struct JsonWriter<'a, W: io::Write> {
     opts: RenderOptions,
     names: &'a mut Names,
     ctx: Context<'a>,
+    /// `--json-lines`: each object on its own line, no enclosing array.
+    lines: bool,
     first: bool,
     /// Reused for the two addresses of each row (by the serde reference).
     #[cfg(test)]
@@ -250,6 +252,7 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
             opts,
             names,
             ctx,
+            lines: false,
             first: true,
             #[cfg(test)]
             addrs: [String::new(), String::new()],
@@ -269,17 +272,31 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
         });
     }
 
+    /// `--json-lines`: the same objects, one per line, with no array around them.
+    pub fn lines(out: W, opts: RenderOptions, names: &'a mut Names, ctx: Context<'a>) -> Self {
+        JsonWriter {
+            lines: true,
+            ..JsonWriter::new(out, opts, names, ctx)
+        }
+    }
+
     pub fn begin(&mut self) -> io::Result<()> {
         self.first = true;
+        if self.lines {
+            return Ok(());
+        }
         self.out.write_all(b"[")
     }
 
     pub fn socket(&mut self, s: &Socket) -> io::Result<()> {
-        if !self.first {
+        if !self.first && !self.lines {
             self.pending.push(b',');
         }
         self.first = false;
         self.write_object(s)?;
+        if self.lines {
+            self.pending.push(b'\n');
+        }
         if self.pending.len() >= PENDING_FLUSH {
             self.flush_pending()?;
         }
@@ -604,7 +621,9 @@ impl<'a, W: io::Write> JsonWriter<'a, W> {
 
     pub fn finish(mut self) -> io::Result<W> {
         self.flush_pending()?;
-        self.out.write_all(b"]\n")?;
+        if !self.lines {
+            self.out.write_all(b"]\n")?;
+        }
         self.out.flush()?;
         Ok(self.out)
     }
@@ -764,6 +783,7 @@ mod tests {
                     extended: on(5),
                 },
                 netns: on(6),
+                headers: true,
             };
             let mut names = Names::new(numeric, Duration::ZERO);
             let ctx = Context {

@@ -33,6 +33,8 @@ pub struct RenderOptions {
     pub extend: bool,
     pub timers: bool,
     pub internals: Internals,
+    /// Section headers and column titles (the table's; off with -H).
+    pub headers: bool,
     /// -N: a Netns column (table) or `netns` key (JSON).
     pub netns: bool,
 }
@@ -54,6 +56,7 @@ impl RenderOptions {
             extend: c.extend,
             timers: c.timers,
             internals: c.internals,
+            headers: c.headers,
             netns: !c.netns.is_empty(),
         }
     }
@@ -90,6 +93,7 @@ impl<'a, W: io::Write> Printer<'a, W> {
         match mode {
             OutputMode::Table => Printer::Table(table::TableWriter::new(out, opts, names, ctx)),
             OutputMode::Json => Printer::Json(json::JsonWriter::new(out, opts, names, ctx)),
+            OutputMode::JsonLines => Printer::Json(json::JsonWriter::lines(out, opts, names, ctx)),
         }
     }
 

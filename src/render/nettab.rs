@@ -712,9 +712,15 @@ fn interface_json(i: &Interface, extend: bool) -> InterfaceJson {
     }
 }
 
-/// The rows of every collected table as one JSON array, numeric, nothing cut or escaped
-/// beyond JSON's own escaping. Interfaces that are down appear only with -a, as in the table.
-pub fn json<W: Write>(out: &mut W, opts: &Options, collected: &[Collected]) -> io::Result<()> {
+/// The rows of every collected table as one JSON array (or, with `lines`, for --json-lines, one
+/// object per line), numeric, nothing cut or escaped beyond JSON's own escaping. Interfaces that
+/// are down appear only with -a, as in the table.
+pub fn json<W: Write>(
+    out: &mut W,
+    opts: &Options,
+    collected: &[Collected],
+    lines: bool,
+) -> io::Result<()> {
     let mut rows: Vec<AnyJson> = Vec::new();
     for c in collected {
         match &c.rows {
@@ -768,6 +774,13 @@ pub fn json<W: Write>(out: &mut W, opts: &Options, collected: &[Collected]) -> i
                 })
             })),
         }
+    }
+    if lines {
+        for row in &rows {
+            serde_json::to_writer(&mut *out, row).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+        return Ok(());
     }
     serde_json::to_writer(&mut *out, &rows).map_err(io::Error::from)?;
     out.write_all(b"\n")

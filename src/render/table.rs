@@ -59,6 +59,9 @@ impl<'a, W: io::Write> TableWriter<'a, W> {
     }
 
     pub fn section(&mut self, section: Section) -> io::Result<()> {
+        if !self.opts.headers {
+            return Ok(()); // -H: rows only
+        }
         let suffix = self.opts.show.header_suffix();
         self.line.clear();
         match section {

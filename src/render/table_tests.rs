@@ -20,6 +20,7 @@ fn opts(show: ShowMode, programs: bool) -> RenderOptions {
         timers: false,
         internals: Internals::default(),
         netns: false,
+        headers: true,
     }
 }
 
@@ -120,6 +121,42 @@ fn inet_rows_keep_netstat_columns_and_header_words() {
          tcp        1     22 127.0.0.1:8080          0.0.0.0:*               LISTEN     \n\
          udp        1     22 0.0.0.0:53              0.0.0.0:*                          \n"
     );
+}
+
+/// `-H`: the same rows, in both sections, with no section header and no column titles.
+#[test]
+fn no_headers_leaves_only_the_rows() {
+    let sockets = [
+        (
+            Section::Inet,
+            inet(
+                InetProto::Tcp,
+                State::Listen,
+                "127.0.0.1:8080",
+                "0.0.0.0:0",
+                1,
+            ),
+        ),
+        (
+            Section::Unix,
+            unix(State::Listen, Some(UnixName::Path(b"/run/x".to_vec())), 2),
+        ),
+    ];
+    let with = render(opts(ShowMode::All, true), Context::default(), &sockets);
+    let without = render(
+        RenderOptions {
+            headers: false,
+            ..opts(ShowMode::All, true)
+        },
+        Context::default(),
+        &sockets,
+    );
+    let rows: Vec<&str> = with
+        .lines()
+        .filter(|l| !l.starts_with("Active ") && !l.starts_with("Proto "))
+        .collect();
+    assert_eq!(rows.len(), 2, "{with}");
+    assert_eq!(without.lines().collect::<Vec<_>>(), rows);
 }
 
 #[test]
