@@ -43,7 +43,9 @@ pub use model::{
     CaState, Family, SkMemInfo, State, TcpInfo, TcpInfoField, TcpOptions, Timer, TimerKind,
     UnixName,
 };
-pub use query::{Error, ErrorKind, Listing, Owner, Protocol, Query, Socket, Source};
+pub use query::{
+    Container, Error, ErrorKind, Listing, Namespace, Owner, Protocol, Query, Socket, Source,
+};
 
 mod config;
 mod container;

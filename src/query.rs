@@ -242,6 +242,42 @@ impl Query {
         self
     }
 
+    /// Also lists the network namespace `spec` names, as `rnetstat -N` takes it: a name under
+    /// /run/netns (as `ip netns add` makes), a path to a namespace file (`/proc/PID/ns/net`,
+    /// `/run/docker/netns/ID`), `pid:PID`, or `all` for every namespace on the host. Repeatable.
+    /// With any namespace chosen, only the chosen ones are listed (our own is part of `all`),
+    /// and each socket names its [`Socket::netns`]. Entering another namespace needs
+    /// CAP_SYS_ADMIN; those that cannot be entered are skipped and counted
+    /// ([`Listing::namespaces_skipped`]). A malformed `spec` is an [`ErrorKind::Namespace`]
+    /// error here; one that names nothing is one from [`run`](Query::run).
+    ///
+    /// ```
+    /// let listing = rnetstat::Query::new().tcp().namespace("all")?.run()?;
+    /// assert!(listing.sockets().iter().all(|s| s.netns().is_some()));
+    /// assert!(rnetstat::Query::new().namespace("pid:x").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn namespace(mut self, spec: &str) -> Result<Query, Error> {
+        let spec = crate::netns::Spec::parse(spec).map_err(|why| Error {
+            kind: ErrorKind::Namespace,
+            step: why,
+            cause: None,
+        })?;
+        if !self.config.netns.contains(&spec) {
+            self.config.netns.push(spec);
+        }
+        Ok(self)
+    }
+
+    /// Only sockets owned by a process in the container `id_or_name` names: a prefix of its id
+    /// or its whole name (as `--container` takes it). Implies [`owners`](Query::owners).
+    pub fn container(mut self, id_or_name: &str) -> Query {
+        self.config.programs = true;
+        self.config.filter =
+            std::mem::take(&mut self.config.filter).with_container(id_or_name.as_bytes());
+        self
+    }
+
     /// The procfs to read /proc/net and the processes from (default `/proc`), e.g. another
     /// namespace's or a fixture tree.
     pub fn proc_root(mut self, root: impl Into<PathBuf>) -> Query {
@@ -278,10 +314,17 @@ impl Query {
     /// [`Listing::owners_complete`]).
     pub fn run(&self) -> Result<Listing, Error> {
         let cfg = self.resolved();
-        let snap = listing::snapshot(&cfg).map_err(|e| Error {
-            kind: ErrorKind::Owners,
-            step: "cannot find socket owners".to_string(),
-            cause: Some(Box::new(e)),
+        let snap = listing::snapshot(&cfg).map_err(|e| match e {
+            listing::ListError::Netns(e) => Error {
+                kind: ErrorKind::Namespace,
+                step: "cannot open a network namespace".to_string(),
+                cause: Some(Box::new(e)),
+            },
+            e => Error {
+                kind: ErrorKind::Owners,
+                step: "cannot find socket owners".to_string(),
+                cause: Some(Box::new(e)),
+            },
         })?;
         if let Some(f) = snap.outcome.failures.into_iter().next() {
             return Err(Error {
@@ -290,11 +333,22 @@ impl Query {
                 cause: Some(Box::new(f)),
             });
         }
+        let namespaces: Vec<Namespace> = snap
+            .netns
+            .iter()
+            .map(|n| Namespace {
+                inode: n.inode,
+                name: n.name.as_deref().map(<[u8]>::to_vec),
+                is_own: n.is_own,
+            })
+            .collect();
+        let netns_of = snap.netns_of;
         let owners = snap.owners;
         let sockets = snap
             .sockets
             .into_iter()
-            .map(|inner| {
+            .enumerate()
+            .map(|(i, inner)| {
                 let owners = match &owners {
                     Some(m) if inner.inode != 0 => m
                         .owners(inner.inode)
@@ -302,17 +356,29 @@ impl Query {
                             pid: o.pid,
                             fd: o.fd,
                             comm: o.name.to_vec(),
+                            container: o.container.map(|c| Container(c.clone())),
                         })
                         .collect(),
                     _ => Vec::new(),
                 };
-                Socket { inner, owners }
+                let netns = netns_of
+                    .get(i)
+                    .and_then(|&n| namespaces.get(n as usize))
+                    .cloned();
+                Socket {
+                    inner,
+                    owners,
+                    netns,
+                }
             })
             .collect();
         Ok(Listing {
             sockets,
             owners,
             owners_complete: !snap.outcome.owners_incomplete,
+            namespaces_skipped: snap.outcome.netns_skipped.len()
+                + snap.outcome.netns_failures.len()
+                + snap.outcome.netns_gone.len(),
             config: cfg,
         })
     }
@@ -330,6 +396,7 @@ pub struct Listing {
     sockets: Vec<Socket>,
     owners: Option<OwnerMap>,
     owners_complete: bool,
+    namespaces_skipped: usize,
     config: Config,
 }
 
@@ -358,6 +425,13 @@ impl Listing {
     /// typically other users' processes when not root).
     pub fn owners_complete(&self) -> bool {
         self.owners_complete
+    }
+
+    /// How many of the chosen namespaces were not listed: they could not be entered (no
+    /// CAP_SYS_ADMIN), could not be dumped, or were gone before their turn. 0 without
+    /// [`Query::namespace`].
+    pub fn namespaces_skipped(&self) -> usize {
+        self.namespaces_skipped
     }
 
     /// Writes the sockets as `rnetstat -n` prints them: netstat's layout and section headers
@@ -398,6 +472,7 @@ impl Listing {
 pub struct Socket {
     inner: model::Socket,
     owners: Vec<Owner>,
+    netns: Option<Namespace>,
 }
 
 impl Socket {
@@ -505,6 +580,12 @@ impl Socket {
         self.inner.unix().and_then(|u| u.peer_inode)
     }
 
+    /// The network namespace the socket was listed in, when the query chose namespaces
+    /// ([`Query::namespace`]); `None` otherwise.
+    pub fn netns(&self) -> Option<&Namespace> {
+        self.netns.as_ref()
+    }
+
     fn internals(&self) -> Option<&model::Extensions> {
         self.inner.inet().and_then(|i| i.internals.as_deref())
     }
@@ -517,6 +598,7 @@ pub struct Owner {
     pid: u32,
     fd: u32,
     comm: Vec<u8>,
+    container: Option<Container>,
 }
 
 impl Owner {
@@ -540,6 +622,66 @@ impl Owner {
     pub fn comm_escaped(&self) -> String {
         crate::escape::escape(&self.comm)
     }
+
+    /// The container the process runs in, from its cgroup path; `None` outside one.
+    pub fn container(&self) -> Option<&Container> {
+        self.container.as_ref()
+    }
+}
+
+/// A network namespace, as [`Socket::netns`] names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Namespace {
+    inode: u64,
+    name: Option<Vec<u8>>,
+    is_own: bool,
+}
+
+impl Namespace {
+    /// The nsfs inode, the namespace's identity (`ls -iL /proc/PID/ns/net`).
+    pub fn inode(&self) -> u64 {
+        self.inode
+    }
+
+    /// Its name under /run/netns, if it has one (the file name's bytes).
+    pub fn name(&self) -> Option<&[u8]> {
+        self.name.as_deref()
+    }
+
+    /// Whether it is the namespace the caller runs in (the host's, outside containers).
+    pub fn is_own(&self) -> bool {
+        self.is_own
+    }
+}
+
+/// A container, as its cgroup path names it (Docker, containerd, CRI-O, Podman, LXC,
+/// systemd-nspawn; Kubernetes pods by their uid).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Container(crate::container::Container);
+
+impl Container {
+    /// The runtime, as `rnetstat --json` names it: `docker`, `containerd`, `cri-o`, `podman`,
+    /// `lxc` or `systemd-nspawn`.
+    pub fn runtime(&self) -> &'static str {
+        self.0.runtime.name()
+    }
+
+    /// The full id (64 hex digits for Docker, containerd, CRI-O and Podman; the name for LXC
+    /// and systemd-nspawn), as the path's bytes.
+    pub fn id(&self) -> &[u8] {
+        &self.0.id
+    }
+
+    /// The Kubernetes pod's uid (with dashes), when the container is in a pod.
+    pub fn pod_uid(&self) -> Option<&str> {
+        self.0.pod_uid.as_deref()
+    }
+
+    /// The container's name, when the path carries one (LXC, systemd-nspawn).
+    pub fn name(&self) -> Option<&[u8]> {
+        self.0.name.as_deref()
+    }
 }
 
 /// What went wrong in a [`Query`].
@@ -552,6 +694,8 @@ pub enum ErrorKind {
     Owners,
     /// A socket table could not be listed by any allowed source.
     Table,
+    /// A namespace argument is malformed, or names no namespace that can be opened.
+    Namespace,
 }
 
 /// A [`Query`] failed. `Display` says which step failed; [`source`](std::error::Error::source)

@@ -692,3 +692,82 @@ fn hostile_program_names_stay_inside_their_label() {
         "{line}"
     );
 }
+
+/// `rnetstat_program_sockets` counts only sockets whose owner rnetstat can see: a TIME_WAIT
+/// socket (no process holds it) is in `rnetstat_sockets` but in no program's count, and as an
+/// ordinary user a root process's listener is counted in `rnetstat_sockets` but not as a
+/// program's.
+#[test]
+fn program_sockets_count_only_sockets_with_a_visible_owner() {
+    if !have("setpriv") {
+        return skip("needs setpriv (util-linux)");
+    }
+    // The build tree may be closed to other users: nobody runs a copy.
+    let dir = TempDir::new("nobody");
+    let bin = dir.0.join("rnetstat");
+    std::fs::copy(BIN, &bin).expect("copy the binary");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for p in [&dir.0, &bin] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+    }
+    let bin_for_nobody = bin.clone();
+    let r = in_new_netns(move || {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let client = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("connect");
+        let (mut server_end, _) = listener.accept().expect("accept");
+        // The client closes first, so its end goes to TIME_WAIT; the server end then reads EOF
+        // and closes too.
+        drop(client);
+        let _ = server_end.read(&mut [0u8; 1]);
+        drop(server_end);
+        let as_root = rnetstat(&["--metrics", "-tp"]);
+        let as_nobody = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin_for_nobody)
+            .args(["--metrics", "-tp"])
+            .output()
+            .expect("run setpriv");
+        drop(listener);
+        (as_root, as_nobody)
+    });
+    let Some((as_root, as_nobody)) = r else {
+        return;
+    };
+    assert_eq!(as_root.code(), Some(0), "{}", as_root.explain());
+    let text = as_root.stdout();
+    let sockets = |text: &str, state: &str| {
+        sample(
+            text,
+            &format!("rnetstat_sockets{{proto=\"tcp\",state=\"{state}\"}}"),
+        )
+    };
+    let program_total = |text: &str, state: &str| -> f64 {
+        text.lines()
+            .filter(|l| {
+                l.starts_with("rnetstat_program_sockets{")
+                    && l.contains(&format!("proto=\"tcp\",state=\"{state}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    assert_eq!(sockets(&text, "TIME_WAIT"), Some(1.0), "{text}");
+    assert_eq!(program_total(&text, "TIME_WAIT"), 0.0, "no owner: {text}");
+    assert_eq!(sockets(&text, "LISTEN"), Some(1.0), "{text}");
+    assert_eq!(
+        program_total(&text, "LISTEN"),
+        1.0,
+        "root sees the test: {text}"
+    );
+
+    assert!(as_nobody.status.success(), "{as_nobody:?}");
+    let text = String::from_utf8_lossy(&as_nobody.stdout).into_owned();
+    assert_eq!(sockets(&text, "LISTEN"), Some(1.0), "{text}");
+    assert_eq!(
+        program_total(&text, "LISTEN"),
+        0.0,
+        "nobody cannot see root's descriptors: {text}"
+    );
+}

@@ -170,6 +170,31 @@ fn a_named_namespace_lists_its_sockets_with_namespace_and_owner() {
             .collect();
         assert_eq!(ends.len(), 2, "{}", r.explain());
     }
+    // The library sees the same: the namespace on the socket, the holder as its owner.
+    let listing = rnetstat::Query::new()
+        .tcp()
+        .ipv4()
+        .listening()
+        .owners(true)
+        .namespace(&ns.name)
+        .expect("a namespace name")
+        .run()
+        .expect("the query runs");
+    assert_eq!(listing.namespaces_skipped(), 0);
+    let ours = listing
+        .sockets()
+        .iter()
+        .find(|s| s.local().map(|a| a.port()) == Some(h.listen_port))
+        .unwrap_or_else(|| panic!("the library lists the listener: {:#?}", listing.sockets()));
+    let netns = ours.netns().expect("a namespace on every socket");
+    assert_eq!(netns.inode(), ns.inode());
+    assert_eq!(netns.name(), Some(ns.name.as_bytes()));
+    assert!(!netns.is_own());
+    assert_eq!(
+        ours.owners().iter().map(|o| o.pid()).collect::<Vec<_>>(),
+        [h.pid]
+    );
+    assert!(ours.owners()[0].container().is_none());
     // Not in our own namespace, so not listed without -N.
     let own = rnetstat(&["-tan", "--json"]).json();
     assert!(
@@ -379,6 +404,23 @@ fn container_case(rel: String, id: &str, runtime: &str, pod_uid: Option<&str>) {
             "{}",
             r.explain()
         );
+        // The library: the owner's container, and the container filter.
+        let sockets = rnetstat::Query::new()
+            .tcp()
+            .namespace("all")
+            .expect("all")
+            .container(&id[..10])
+            .sockets()
+            .expect("the query runs");
+        assert_eq!(sockets.len(), 3, "listener and both ends: {sockets:#?}");
+        let c = sockets[0].owners()[0].container().expect("a container");
+        assert_eq!(
+            (c.runtime(), c.id(), c.pod_uid(), c.name()),
+            (runtime, id.as_bytes(), pod_uid, None)
+        );
+        assert!(sockets
+            .iter()
+            .all(|s| s.netns().map(|n| n.inode()) == Some(ns.inode())));
         // The table's owner cell names the container with a 12-digit id.
         let t = rnetstat(&["-N", &ns.name, "-tlnp"]);
         let want = format!("{}/python3@{runtime}:{}", h.pid, &id[..12]);
@@ -501,6 +543,19 @@ fn an_ordinary_user_lists_what_it_can_and_says_what_it_skipped() {
                         == std::fs::metadata("/proc/self/ns/net").ok().map(|m| m.ino())),
                 "{args:?}: own namespace listed"
             );
+            // Root's processes (the holder, this test) keep their namespace links from nobody,
+            // and the hint counts them.
+            let unreadable = stderr
+                .lines()
+                .find(|l| l.contains("the namespaces of") && l.contains("could not be read"))
+                .unwrap_or_else(|| panic!("{args:?}: no unreadable-processes hint: {stderr}"));
+            let n: usize = unreadable
+                .split("the namespaces of ")
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(0);
+            assert!(n >= 1, "says how many: {stderr}");
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -26,6 +26,38 @@ const NOBODY: u32 = 65534;
 
 /// A privilege statement (a phrase of its sentence, as rendered text) and the test checking it.
 const CLAIMS: &[(&str, &str)] = &[
+    // The man page's OWNERS: the hint's reason as root, and other scan failures reported once.
+    (
+        "the hint then says that instead of asking for root",
+        "the_hidden_owners_hint_gives_the_real_reason",
+    ),
+    (
+        "Any other failure to read a process's descriptors",
+        "a_descriptor_limit_never_loses_owners_silently",
+    ),
+    // NETWORK NAMESPACES: entering needs CAP_SYS_ADMIN; an ordinary user gets its own namespace
+    // and one hint.
+    (
+        "entered it with setns(2), which needs CAP_SYS_ADMIN",
+        "an_ordinary_user_lists_what_it_can_and_says_what_it_skipped",
+    ),
+    (
+        "own namespace is read without entering anything, so an ordinary user",
+        "an_ordinary_user_lists_what_it_can_and_says_what_it_skipped",
+    ),
+    (
+        "Namespaces that cannot be entered (no privilege, or gone meanwhile)",
+        "a_namespace_gone_mid_run_is_skipped_with_a_hint",
+    ),
+    (
+        "how many processes' namespaces could not be read",
+        "an_ordinary_user_lists_what_it_can_and_says_what_it_skipped",
+    ),
+    // METRICS: rnetstat_program_sockets counts only sockets with a visible owner.
+    (
+        "sockets without a visible owner (TIME_WAIT, request sockets, other users' processes",
+        "program_sockets_count_only_sockets_with_a_visible_owner",
+    ),
     // --help, --events; the man page's WATCHING and SECURITY.
     (
         "destruction events from the kernel as they happen (any user",

@@ -21,7 +21,10 @@ struct Nobody {
 #[derive(Serialize)]
 struct Report {
     scenario: &'static str,
+    /// The two UDP sockets' ports.
     ports: Vec<u16>,
+    /// The TCP connection's server and client ports (where its TIME_WAIT was).
+    tcp_ports: Vec<u16>,
     observed: Vec<String>,
     listen: String,
     accept: String,
@@ -196,6 +199,7 @@ pub fn run(ctx: &mut Ctx) -> Result<serde_json::Value> {
     let report = Report {
         scenario: "udp",
         ports: vec![pa, pb],
+        tcp_ports: vec![tport, taddr.port()],
         observed,
         listen,
         accept,
