@@ -245,16 +245,10 @@ impl Config {
             .map(|n| crate::netns::Spec::parse(n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(UsageError)?;
-        if !netns.is_empty()
-            && matches!(
-                mode,
-                Mode::Statistics | Mode::Kill | Mode::NetTable(_) | Mode::Metrics(_)
-            )
-        {
-            // --metrics has no netns label yet: namespaces would be summed under one series.
+        if !netns.is_empty() && matches!(mode, Mode::Statistics | Mode::Kill | Mode::NetTable(_)) {
             return Err(UsageError(
-                "-N lists sockets: it cannot be combined with -s, -K, --metrics or the -r, -i, \
--g, -M, -Z tables yet"
+                "-N lists sockets: it cannot be combined with -s, -K or the -r, -i, -g, -M, -Z \
+tables yet"
                     .into(),
             ));
         }

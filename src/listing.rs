@@ -448,6 +448,9 @@ fn passes(cfg: &Config, owners: Option<&OwnerMap>, s: &Socket) -> bool {
 /// the owners of all of them.
 struct Gathered {
     namespaces: Vec<(Netns, Vec<Socket>)>,
+    /// For --metrics: each listed namespace's kernel counters, read inside it (in the order
+    /// of `namespaces`); empty in other modes.
+    kernel: Vec<Result<crate::stats::Stats, crate::stats::StatsError>>,
     owners: Option<OwnerMap>,
     outcome: Outcome,
 }
@@ -458,6 +461,7 @@ struct Dump {
     sockets: Vec<Socket>,
     served: Vec<Served>,
     failures: Vec<SourceError>,
+    kernel: Option<Result<crate::stats::Stats, crate::stats::StatsError>>,
 }
 
 fn dump_tables(cfg: &Config, entered: bool) -> Dump {
@@ -480,6 +484,14 @@ fn dump_tables(cfg: &Config, entered: bool) -> Dump {
             Ok(served) => dump.served.push(served),
             Err(e) => dump.failures.push(e),
         }
+    }
+    if matches!(cfg.mode, crate::config::Mode::Metrics(_)) {
+        // The counters are per namespace too: read them from inside it.
+        dump.kernel = Some(if entered {
+            crate::stats::load(&cfg.proc_root.join("thread-self"))
+        } else {
+            crate::stats::load(&cfg.proc_root)
+        });
     }
     dump
 }
@@ -527,6 +539,7 @@ fn gather(cfg: &Config) -> Result<Gathered, ListError> {
         ..Outcome::default()
     };
     let mut namespaces = Vec::new();
+    let mut kernel = Vec::new();
     for (target, dump) in found.targets.into_iter().zip(dumps) {
         match dump {
             Ok(d) => {
@@ -536,6 +549,7 @@ fn gather(cfg: &Config) -> Result<Gathered, ListError> {
                     .netns_failures
                     .extend(d.failures.into_iter().map(|e| (label.clone(), e)));
                 namespaces.push((target.netns, d.sockets));
+                kernel.extend(d.kernel);
             }
             Err(e) => outcome.netns_skipped.push(netns::Skipped {
                 netns: target.netns,
@@ -547,9 +561,37 @@ fn gather(cfg: &Config) -> Result<Gathered, ListError> {
     }
     Ok(Gathered {
         namespaces,
+        kernel,
         owners,
         outcome,
     })
+}
+
+/// -N for callers that fold sockets as they come (--metrics): every namespace's sockets that
+/// pass the filter go through `visitor`, each namespace's after its [`Visitor::netns`] call.
+/// Also hands back, in the same order, each namespace's kernel counters (read inside it).
+pub fn visit_netns(
+    cfg: &Config,
+    visitor: &mut dyn Visitor,
+) -> Result<
+    (
+        Outcome,
+        Vec<Result<crate::stats::Stats, crate::stats::StatsError>>,
+    ),
+    ListError,
+> {
+    let g = gather(cfg)?;
+    for (ns, sockets) in &g.namespaces {
+        visitor.netns(ns).map_err(ListError::Output)?;
+        for s in sockets {
+            if passes(cfg, g.owners.as_ref(), s) {
+                visitor
+                    .socket(s, g.owners.as_ref())
+                    .map_err(ListError::Output)?;
+            }
+        }
+    }
+    Ok((g.outcome, g.kernel))
 }
 
 /// `list` with -N: a first column naming the namespace; within each section (inet, unix) the

@@ -195,8 +195,8 @@ fn usage_errors_exit_2() {
         &["--metrics", "--listen", "localhost:9"],
         &["--metrics", "--listen", "127.0.0.1"],
         &["--metrics", "-s"],
-        // No netns label yet: refused rather than summed over namespaces.
-        &["--metrics", "-N", "all"],
+        &["--metrics", "-N", "pid:x"],
+        &["--metrics", "-N", "no-such-namespace-here"],
     ] {
         let run = rnetstat(args);
         assert_eq!(run.code(), Some(2), "{}", run.explain());

@@ -421,6 +421,19 @@ fn container_case(rel: String, id: &str, runtime: &str, pod_uid: Option<&str>) {
         assert!(sockets
             .iter()
             .all(|s| s.netns().map(|n| n.inode()) == Some(ns.inode())));
+        // Metrics: the program's series carries the container and the namespace.
+        let m = rnetstat(&["--metrics", "-N", &ns.name, "-tp"]);
+        assert_eq!(m.code(), Some(0), "{}", m.explain());
+        let want = format!(
+            "rnetstat_program_sockets{{program=\"python3\",proto=\"tcp\",state=\"LISTEN\",container=\"{runtime}:{}\",netns=\"{}\"}} 1",
+            &id[..12],
+            ns.name
+        );
+        assert!(
+            m.stdout().lines().any(|l| l == want),
+            "{want}\n{}",
+            m.explain()
+        );
         // The table's owner cell names the container with a 12-digit id.
         let t = rnetstat(&["-N", &ns.name, "-tlnp"]);
         let want = format!("{}/python3@{runtime}:{}", h.pid, &id[..12]);
@@ -784,4 +797,84 @@ fn a_namespace_gone_mid_run_is_skipped_with_a_hint() {
         "one hint naming the namespace that went: {line}"
     );
     drop(run);
+}
+
+/// `--metrics -N`: every series of a namespace carries its `netns` label, the kernel counters
+/// are each namespace's own, and namespaces are never summed into one series.
+#[test]
+fn metrics_label_every_series_with_its_namespace() {
+    if cannot_run() {
+        return;
+    }
+    let a = NamedNs::new("ma");
+    let b = NamedNs::new("mb");
+    let _ha = Holder::in_named(&a);
+    let _hb = Holder::in_named(&b);
+    let _hb2 = Holder::in_named(&b);
+    let m = rnetstat(&["--metrics", "-N", &a.name, "-N", &b.name, "-tp"]);
+    assert_eq!(m.code(), Some(0), "{}", m.explain());
+    let text = m.stdout();
+    let value = |series: String| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{series} ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {series}\n{text}"))
+    };
+    for (ns, listeners) in [(&a, 1.0), (&b, 2.0)] {
+        let n = &ns.name;
+        assert_eq!(
+            value(format!(
+                "rnetstat_sockets{{proto=\"tcp\",state=\"LISTEN\",netns=\"{n}\"}}"
+            )),
+            listeners
+        );
+        // Each holder's connection: both ends established.
+        assert_eq!(
+            value(format!(
+                "rnetstat_sockets{{proto=\"tcp\",state=\"ESTABLISHED\",netns=\"{n}\"}}"
+            )),
+            2.0 * listeners
+        );
+        assert_eq!(
+            value(format!(
+                "rnetstat_program_sockets{{program=\"python3\",proto=\"tcp\",state=\"LISTEN\",netns=\"{n}\"}}"
+            )),
+            listeners
+        );
+        // A fresh namespace's own counters: exactly the connections made in it.
+        assert_eq!(
+            value(format!("rnetstat_tcp_active_opens_total{{netns=\"{n}\"}}")),
+            listeners
+        );
+        assert_eq!(
+            value(format!("rnetstat_kernel_counters_up{{netns=\"{n}\"}}")),
+            1.0
+        );
+    }
+    // No series without a namespace label.
+    for l in text.lines().filter(|l| {
+        l.starts_with("rnetstat_sockets{")
+            || l.starts_with("rnetstat_listen_queue{")
+            || l.starts_with("rnetstat_program_sockets{")
+    }) {
+        assert!(l.contains(",netns=\""), "{l}");
+    }
+    if have("promtool") {
+        let mut child = Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("promtool");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("feed promtool");
+        let out = child.wait_with_output().expect("promtool runs");
+        assert!(out.status.success(), "promtool: {out:?}");
+    }
 }

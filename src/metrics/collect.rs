@@ -6,6 +6,10 @@
 //! the series a scrape yields are bounded by the tables, the states, the listeners and the
 //! programs of the host — and the last two are capped when encoded ([`LISTENER_CAP`],
 //! [`PROGRAM_CAP`]). The kernel's TCP counters come from the `-s` parser in [`crate::stats`].
+//!
+//! With `-N` every cell is also keyed by the namespace the socket was listed in (the `netns`
+//! label), and each namespace's kernel counters are read inside it: the kernel keeps them per
+//! namespace. A program's cell is keyed by its container too (the `container` label).
 
 use std::collections::HashMap;
 use std::io;
@@ -15,6 +19,7 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::listing::{self, ListError, Outcome, Visitor};
 use crate::model::{Family, InetProto, Socket, State, Table};
+use crate::netns::Netns;
 use crate::procmap::OwnerMap;
 use crate::stats::{Stats, StatsError};
 
@@ -69,6 +74,8 @@ pub(crate) type Counts = [[u64; SLOTS]; TABLES.len()];
 /// One listener series: the local end and who holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ListenerKey {
+    /// Position in [`Scrape::netns`] (0 without `-N`).
+    pub netns: usize,
     /// Position in [`TABLES`].
     pub table: usize,
     pub address: IpAddr,
@@ -87,64 +94,86 @@ pub struct ListenerQueue {
     pub backlog: u64,
 }
 
+/// One program's series: its namespace, name and container.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProgramKey {
+    /// The program (comm), escaped for display.
+    pub name: String,
+    /// The container its process runs in, as the table names it (`docker:3f2a9c1b7d0e`); empty
+    /// outside one.
+    pub container: String,
+    /// Position in [`Scrape::netns`] (0 without `-N`).
+    pub netns: usize,
+}
+
 /// What one scrape found.
 #[derive(Debug)]
 pub struct Scrape {
-    pub(crate) counts: Counts,
+    /// Sockets by namespace (one entry without `-N`), table and state.
+    pub(crate) counts: Vec<Counts>,
+    /// With `-N`: each namespace's `netns` label (its /run/netns name, `[host]` for our own,
+    /// `[INODE]` otherwise, escaped), in discovery order. Empty without `-N`: no label.
+    pub netns: Vec<String>,
     /// Tables the configuration selects (those a filter rules out entirely are left out), with
     /// the state mask asked of each: the states whose zero counts are meaningful.
     pub(crate) selected: Vec<(Table, u32)>,
     pub listeners: HashMap<ListenerKey, ListenerQueue>,
-    /// Program name (escaped for display) → sockets by table and state.
-    pub programs: HashMap<String, Box<Counts>>,
+    /// A program's sockets by table and state.
+    pub programs: HashMap<ProgramKey, Box<Counts>>,
     /// Whether program series were asked for (`-p`).
     pub by_program: bool,
     pub outcome: Outcome,
-    pub kernel: Result<Stats, StatsError>,
+    /// The kernel's counters: one entry without `-N`, else one per namespace of [`Scrape::netns`].
+    pub kernel: Vec<Result<Stats, StatsError>>,
     /// How long the listing and the counters took.
     pub seconds: f64,
 }
 
-impl Scrape {
-    /// Sockets of `table` in `state` (UNKNOWN for every state number rnetstat has no name for).
-    pub fn sockets(&self, table: Table, state: State) -> u64 {
-        self.counts[table_index(table)][slot(state)]
-    }
-}
-
 /// The [`Visitor`] that folds a listing into a [`Scrape`]'s cells.
 struct Aggregate {
-    counts: Counts,
+    /// By namespace; the last entry is the current namespace's.
+    counts: Vec<Counts>,
+    netns: Vec<String>,
     by_program: bool,
     listeners: HashMap<ListenerKey, ListenerQueue>,
-    /// Raw comm bytes → position in `program_counts`.
-    program_index: HashMap<Box<[u8]>, usize>,
-    program_names: Vec<Box<[u8]>>,
+    /// (namespace, raw comm bytes, container label) → position in `program_counts`.
+    program_index: HashMap<(usize, Box<[u8]>, String), usize>,
+    program_keys: Vec<(usize, Box<[u8]>, String)>,
     program_counts: Vec<Counts>,
-    /// The last name looked up and its position: a process's sockets tend to come together.
-    last: Option<usize>,
+    /// The last owner looked up (its name, its container) and its position: a process's
+    /// sockets tend to come together.
+    last: Option<(usize, *const crate::container::Container)>,
     /// The current socket's distinct programs (reused so counting allocates nothing).
     seen: Vec<usize>,
 }
 
 impl Aggregate {
-    fn program(&mut self, name: &[u8]) -> usize {
-        if let Some(i) = self.last {
-            if *self.program_names[i] == *name {
+    /// The namespace the current socket is in.
+    fn ns(&self) -> usize {
+        self.counts.len() - 1
+    }
+
+    fn program(&mut self, name: &[u8], container: Option<&crate::container::Container>) -> usize {
+        let ns = self.ns();
+        let ptr = container.map_or(std::ptr::null(), |c| c as *const _);
+        if let Some((i, last_ptr)) = self.last {
+            let (last_ns, last_name, _) = &self.program_keys[i];
+            if *last_ns == ns && **last_name == *name && last_ptr == ptr {
                 return i;
             }
         }
-        let i = match self.program_index.get(name) {
+        let key = (ns, Box::<[u8]>::from(name), container_label(container));
+        let i = match self.program_index.get(&key) {
             Some(&i) => i,
             None => {
-                let i = self.program_names.len();
-                self.program_names.push(name.into());
+                let i = self.program_keys.len();
+                self.program_keys.push(key.clone());
                 self.program_counts.push([[0; SLOTS]; TABLES.len()]);
-                self.program_index.insert(name.into(), i);
+                self.program_index.insert(key, i);
                 i
             }
         };
-        self.last = Some(i);
+        self.last = Some((i, ptr));
         i
     }
 
@@ -163,6 +192,7 @@ impl Aggregate {
         }
         names.sort();
         let key = ListenerKey {
+            netns: self.ns(),
             table,
             address: inet.local.ip(),
             port: inet.local.port(),
@@ -175,10 +205,19 @@ impl Aggregate {
 }
 
 impl Visitor for Aggregate {
+    fn netns(&mut self, netns: &Netns) -> io::Result<()> {
+        if !self.netns.is_empty() {
+            self.counts.push([[0; SLOTS]; TABLES.len()]);
+        }
+        self.netns.push(crate::escape::escape(&netns.label()));
+        Ok(())
+    }
+
     fn socket(&mut self, s: &Socket, owners: Option<&OwnerMap>) -> io::Result<()> {
         let table = table_index(s.table());
         let slot = slot(s.state);
-        self.counts[table][slot] += 1;
+        let ns = self.ns();
+        self.counts[ns][table][slot] += 1;
         if s.state == State::Listen && table < 2 {
             self.listener(s, table, owners);
         }
@@ -187,7 +226,7 @@ impl Visitor for Aggregate {
                 let mut seen = std::mem::take(&mut self.seen);
                 seen.clear();
                 for o in map.owners(s.inode) {
-                    let i = self.program(o.name);
+                    let i = self.program(o.name, o.container);
                     if !seen.contains(&i) {
                         seen.push(i);
                     }
@@ -205,27 +244,39 @@ impl Visitor for Aggregate {
 /// Takes a fresh listing of what `cfg` selects, and the kernel's counters.
 pub fn scrape(cfg: &Config) -> Result<Scrape, ListError> {
     let start = Instant::now();
-    let (mut sources, owners) = listing::prepare(cfg)?;
     let mut agg = Aggregate {
-        counts: [[0; SLOTS]; TABLES.len()],
+        counts: vec![[[0; SLOTS]; TABLES.len()]],
+        netns: Vec::new(),
         by_program: cfg.programs,
         listeners: HashMap::new(),
         program_index: HashMap::new(),
-        program_names: Vec::new(),
+        program_keys: Vec::new(),
         program_counts: Vec::new(),
         last: None,
         seen: Vec::new(),
     };
-    let outcome = listing::walk(cfg, &mut sources, owners.as_ref(), &mut agg)?;
-    let kernel = crate::stats::load(&cfg.proc_root);
+    let (outcome, kernel) = if cfg.netns.is_empty() {
+        let (mut sources, owners) = listing::prepare(cfg)?;
+        let outcome = listing::walk(cfg, &mut sources, owners.as_ref(), &mut agg)?;
+        (outcome, vec![crate::stats::load(&cfg.proc_root)])
+    } else {
+        listing::visit_netns(cfg, &mut agg)?
+    };
     let programs = agg
-        .program_names
-        .iter()
+        .program_keys
+        .into_iter()
         .zip(agg.program_counts)
-        .map(|(name, counts)| (crate::escape::escape(name), Box::new(counts)))
+        .map(|((netns, name, container), counts)| {
+            let key = ProgramKey {
+                name: crate::escape::escape(&name),
+                container,
+                netns,
+            };
+            (key, Box::new(counts))
+        })
         .fold(
             HashMap::new(),
-            |mut m: HashMap<String, Box<Counts>>, (n, c)| {
+            |mut m: HashMap<ProgramKey, Box<Counts>>, (n, c)| {
                 // Two raw names can escape alike only if one holds a literal escape: add them up.
                 match m.get_mut(&n) {
                     Some(acc) => {
@@ -251,6 +302,7 @@ pub fn scrape(cfg: &Config) -> Result<Scrape, ListError> {
         .collect();
     Ok(Scrape {
         counts: agg.counts,
+        netns: agg.netns,
         selected,
         listeners: agg.listeners,
         programs,
@@ -259,6 +311,19 @@ pub fn scrape(cfg: &Config) -> Result<Scrape, ListError> {
         kernel,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// A container as the `container` label names it: the table's `RUNTIME:ID` (ids cut to 12 hex
+/// digits as `docker ps` shows them, names whole), escaped; empty outside one.
+fn container_label(c: Option<&crate::container::Container>) -> String {
+    match c {
+        None => String::new(),
+        Some(c) => format!(
+            "{}:{}",
+            c.runtime.name(),
+            crate::escape::escape(c.short_id())
+        ),
+    }
 }
 
 #[cfg(test)]

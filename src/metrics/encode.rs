@@ -8,7 +8,9 @@
 
 use std::fmt::Write as _;
 
-use super::collect::{slot_state, ListenerQueue, Scrape, LISTENER_CAP, PROGRAM_CAP, SLOTS, TABLES};
+use super::collect::{
+    slot_state, table_index, ListenerQueue, Scrape, LISTENER_CAP, PROGRAM_CAP, TABLES,
+};
 use crate::model::{InetProto, State, Table};
 use crate::procmap::ScanKind;
 use crate::source::SourceKind;
@@ -188,6 +190,18 @@ fn label(v: impl Into<String>) -> String {
     v.into()
 }
 
+/// With `-N`, the `netns` label of namespace `i` appended to `labels`; nothing without `-N`.
+fn with_netns(
+    s: &Scrape,
+    i: usize,
+    mut labels: Vec<(&'static str, String)>,
+) -> Vec<(&'static str, String)> {
+    if let Some(n) = s.netns.get(i) {
+        labels.push(("netns", n.clone()));
+    }
+    labels
+}
+
 /// The families of one scrape; `dropped` is the running total, updated here.
 fn families(s: &Scrape, dropped: &mut Dropped) -> Vec<Family> {
     let mut out = Vec::new();
@@ -197,29 +211,34 @@ fn families(s: &Scrape, dropped: &mut Dropped) -> Vec<Family> {
         Kind::Gauge,
         "Sockets the listing shows, by protocol and state.",
     );
-    for &(table, mask) in &s.selected {
-        let mut rows: Vec<(&'static str, u64)> = Vec::new();
-        for st in usual_states(table) {
-            if mask & st.mask_bit() != 0 {
-                rows.push((table.state_name(*st), 0));
+    for (ns, counts) in s.counts.iter().enumerate() {
+        for &(table, mask) in &s.selected {
+            let mut rows: Vec<(&'static str, u64)> = Vec::new();
+            for st in usual_states(table) {
+                if mask & st.mask_bit() != 0 {
+                    rows.push((table.state_name(*st), 0));
+                }
             }
-        }
-        for slot in 0..SLOTS {
-            let n = s.sockets(table, slot_state(slot));
-            if n == 0 {
-                continue;
+            for (slot, &n) in counts[table_index(table)].iter().enumerate() {
+                if n == 0 {
+                    continue;
+                }
+                let name = table.state_name(slot_state(slot));
+                match rows.iter_mut().find(|r| r.0 == name) {
+                    Some(r) => r.1 += n,
+                    None => rows.push((name, n)),
+                }
             }
-            let name = table.state_name(slot_state(slot));
-            match rows.iter_mut().find(|r| r.0 == name) {
-                Some(r) => r.1 += n,
-                None => rows.push((name, n)),
+            for (state, n) in rows {
+                sockets.push(
+                    with_netns(
+                        s,
+                        ns,
+                        vec![("proto", table.to_string()), ("state", label(state))],
+                    ),
+                    Value::Int(n.into()),
+                );
             }
-        }
-        for (state, n) in rows {
-            sockets.push(
-                vec![("proto", table.to_string()), ("state", label(state))],
-                Value::Int(n.into()),
-            );
         }
     }
     out.push(sockets);
@@ -242,12 +261,16 @@ fn families(s: &Scrape, dropped: &mut Dropped) -> Vec<Family> {
     );
     for (k, q) in listeners {
         let labels = || {
-            vec![
-                ("proto", TABLES[k.table].to_string()),
-                ("address", k.address.to_string()),
-                ("port", k.port.to_string()),
-                ("program", k.program.clone()),
-            ]
+            with_netns(
+                s,
+                k.netns,
+                vec![
+                    ("proto", TABLES[k.table].to_string()),
+                    ("address", k.address.to_string()),
+                    ("port", k.port.to_string()),
+                    ("program", k.program.clone()),
+                ],
+            )
         };
         queue.push(labels(), Value::Int(q.queue.into()));
         backlog.push(labels(), Value::Int(q.backlog.into()));
@@ -267,7 +290,7 @@ fn families(s: &Scrape, dropped: &mut Dropped) -> Vec<Family> {
             Kind::Gauge,
             "Sockets held by a program (comm name), by protocol and state.",
         );
-        for (name, counts) in programs {
+        for (key, counts) in programs {
             for (t, table) in TABLES.iter().enumerate() {
                 let mut rows: Vec<(&'static str, u64)> = Vec::new();
                 for (slot, &n) in counts[t].iter().enumerate() {
@@ -281,14 +304,15 @@ fn families(s: &Scrape, dropped: &mut Dropped) -> Vec<Family> {
                     }
                 }
                 for (state, n) in rows {
-                    fam.push(
-                        vec![
-                            ("program", name.clone()),
-                            ("proto", table.to_string()),
-                            ("state", label(state)),
-                        ],
-                        Value::Int(n.into()),
-                    );
+                    let mut labels = vec![
+                        ("program", key.name.clone()),
+                        ("proto", table.to_string()),
+                        ("state", label(state)),
+                    ];
+                    if !key.container.is_empty() {
+                        labels.push(("container", key.container.clone()));
+                    }
+                    fam.push(with_netns(s, key.netns, labels), Value::Int(n.into()));
                 }
             }
         }
@@ -315,15 +339,23 @@ fn families(s: &Scrape, dropped: &mut Dropped) -> Vec<Family> {
         Kind::Gauge,
         "Whether /proc/net/snmp and /proc/net/netstat could be read (1) or not (0).",
     );
-    up.push(Vec::new(), Value::Int(i128::from(s.kernel.is_ok())));
+    for (ns, k) in s.kernel.iter().enumerate() {
+        up.push(
+            with_netns(s, ns, Vec::new()),
+            Value::Int(i128::from(k.is_ok())),
+        );
+    }
     out.push(up);
-    if let Ok(stats) = &s.kernel {
-        for (group, counter, name, help) in KERNEL_COUNTERS {
+    for (group, counter, name, help) in KERNEL_COUNTERS {
+        let mut f = Family::new(name, Kind::Counter, help);
+        for (ns, k) in s.kernel.iter().enumerate() {
+            let Ok(stats) = k else { continue };
             if let Some(v) = stats.group(group).and_then(|g| g.get(counter)) {
-                let mut f = Family::new(name, Kind::Counter, help);
-                f.push(Vec::new(), Value::Int(v.max(0)));
-                out.push(f);
+                f.push(with_netns(s, ns, Vec::new()), Value::Int(v.max(0)));
             }
+        }
+        if !f.samples.is_empty() {
+            out.push(f);
         }
     }
 
@@ -495,7 +527,7 @@ mod tests {
         assert_eq!(Format::negotiate(Some(",,;;=;q=x")), Format::Text);
     }
 
-    use super::super::collect::{ListenerKey, ListenerQueue};
+    use super::super::collect::{ListenerKey, ListenerQueue, SLOTS};
     use crate::model::Family as AddressFamily;
     use std::collections::HashMap;
 
@@ -507,6 +539,7 @@ mod tests {
         let listeners: HashMap<_, _> = (1..=listeners)
             .map(|port| {
                 let key = ListenerKey {
+                    netns: 0,
                     table: 0,
                     address: std::net::Ipv4Addr::LOCALHOST.into(),
                     port,
@@ -522,13 +555,14 @@ mod tests {
             })
             .collect();
         Scrape {
-            counts,
+            counts: vec![counts],
+            netns: Vec::new(),
             selected: vec![(tcp, State::KNOWN_MASK)],
             listeners,
             programs: HashMap::new(),
             by_program: false,
             outcome: crate::listing::Outcome::default(),
-            kernel: Ok(crate::stats::Stats::default()),
+            kernel: vec![Ok(crate::stats::Stats::default())],
             seconds: 0.25,
         }
     }
