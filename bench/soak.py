@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""rnetstat soak run: `--watch 0.1` for a long time under connection churn on loopback.
+"""rnetstat soak run: `--watch 0.1` (or `--metrics --listen`) for a long time under connection churn.
 
 Why: a watcher runs for hours. A descriptor or a few bytes leaked per round, or a connection that
 a round misses, only show after thousands of rounds, and no `cargo test` can wait that long. This
@@ -13,8 +13,15 @@ many 0.1 s rounds each even on a loaded machine) plus a few long-lived sentinel 
 * checks nothing was lost: every churned connection that lived inside the run was reported NEW
   (or EXISTS) and GONE, and no sentinel was ever reported GONE.
 
+With `--mode metrics` the same churn runs under `rnetstat --metrics --listen 127.0.0.1:0 -tp`
+filtered to the listener's port, scraped over HTTP every `--scrape-every` seconds (0.1), and
+"nothing lost" means every scrape answered 200 with a parsable body whose counts are right: one
+LISTEN socket, and at least the sentinels' connections (both ends) ESTABLISHED. RSS and
+descriptors are judged the same way.
+
 Run from the repo root after `cargo build --release`:
     python3 bench/soak.py                    # 10 minutes
+    python3 bench/soak.py --mode metrics     # 10 minutes of scrapes
     python3 bench/soak.py --duration 60      # a quick look
     python3 bench/soak.py --json-out soak.json
 Python 3 standard library only; root not needed. Exit status: 0 flat and nothing lost; 1 a check
@@ -23,8 +30,8 @@ failed or rnetstat died; 2 bad environment (binary missing).
 Every process and socket it makes is its own: rnetstat is ended by its PID (SIGTERM, then the
 exit status is checked), sockets are closed with SO_LINGER {on, 0} so no TIME_WAIT is left.
 """
-import argparse, json, os, random, select, signal, socket, statistics, struct, subprocess, sys
-import threading, time
+import argparse, http.client, json, os, random, select, signal, socket, statistics, struct
+import subprocess, sys, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LINGER0 = struct.pack("ii", 1, 0)
@@ -112,8 +119,56 @@ class Churn:
         self.listener.close()
 
 
+def sample_value(text, series):
+    """The value of one exposition line `series VALUE`, or None."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            try:
+                return float(line.rsplit(" ", 1)[1])
+            except ValueError:
+                return None
+    return None
+
+
+class Scraper:
+    """Scrapes `/metrics` every `every` seconds; counts answers that are not right."""
+
+    def __init__(self, port, every, sentinels):
+        self.port, self.every, self.sentinels = port, every, sentinels
+        self.stop = threading.Event()
+        self.scrapes = 0
+        self.bad = []             # (seconds, why)
+        self.seconds = []         # wall time of each scrape
+
+    def run(self):
+        start = time.monotonic()
+        while not self.stop.is_set():
+            t = time.monotonic()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                conn.request("GET", "/metrics")
+                r = conn.getresponse()
+                body = r.read().decode("utf-8", "replace")
+                conn.close()
+                self.scrapes += 1
+                self.seconds.append(time.monotonic() - t)
+                listen = sample_value(body, 'rnetstat_sockets{proto="tcp",state="LISTEN"}')
+                estab = sample_value(body, 'rnetstat_sockets{proto="tcp",state="ESTABLISHED"}')
+                if r.status != 200:
+                    self.bad.append((round(t - start, 1), f"HTTP {r.status}"))
+                elif listen != 1 or estab is None or estab < 2 * self.sentinels:
+                    self.bad.append((round(t - start, 1), f"LISTEN {listen}, ESTABLISHED {estab}"))
+            except (OSError, http.client.HTTPException) as e:
+                self.bad.append((round(t - start, 1), repr(e)))
+            self.stop.wait(max(0.0, self.every - (time.monotonic() - t)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mode", choices=("watch", "metrics"), default="watch",
+                    help="soak --watch (default) or the --metrics --listen server")
+    ap.add_argument("--scrape-every", type=float, default=0.1,
+                    help="metrics mode: seconds between scrapes (default 0.1)")
     ap.add_argument("--duration", type=float, default=600, help="seconds (default 600)")
     ap.add_argument("--interval", default="0.1", help="--watch interval (default 0.1)")
     ap.add_argument("--concurrency", type=int, default=100, help="churned connections alive at once")
@@ -128,8 +183,23 @@ def main():
 
     churn = Churn(a.concurrency, a.sentinels)
     p = churn.port
-    cmd = [a.rnetstat, "--watch", a.interval, "-tanp", "--json", f"sport = :{p} or dport = :{p}"]
+    filt = f"sport = :{p} or dport = :{p}"
+    if a.mode == "metrics":
+        cmd = [a.rnetstat, "--metrics", "--listen", "127.0.0.1:0", "-tp", filt]
+    else:
+        cmd = [a.rnetstat, "--watch", a.interval, "-tanp", "--json", filt]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    scraper = None
+    if a.mode == "metrics":
+        first = proc.stderr.readline().decode(errors="replace")
+        try:
+            mport = int(first.strip().rsplit("127.0.0.1:", 1)[1].split("/")[0])
+        except (IndexError, ValueError):
+            print(f"soak: no address in the server's first line: {first!r}", file=sys.stderr)
+            proc.kill()
+            proc.wait()
+            return 1
+        scraper = Scraper(mport, a.scrape_every, a.sentinels)
     seen_new, seen_gone, sentinel_gone = {}, {}, []
     sentinel_ports = {c.getsockname()[1] for c, _ in churn.sentinels}
     lines = [0]
@@ -150,7 +220,7 @@ def main():
                     sentinel_gone.append(port)
 
     errs = []
-    rt = threading.Thread(target=reader, daemon=True)
+    rt = threading.Thread(target=reader if scraper is None else scraper.run, daemon=True)
     et = threading.Thread(target=lambda: errs.extend(proc.stderr), daemon=True)
     rt.start()
     et.start()
@@ -171,6 +241,8 @@ def main():
     finally:
         churn.stop.set()
         ct.join()
+        if scraper is not None:
+            scraper.stop.set()
         time.sleep(1.0)           # let the last closes be seen GONE
         end = time.monotonic()
         if proc.poll() is None:
@@ -190,8 +262,13 @@ def main():
     # (NEW) and within a second of closing (GONE).
     def sighted(times, lo, hi):
         return any(lo <= t <= hi for t in times)
-    lost_new = [port for port, o, c in judged if not sighted(seen_new.get(port, ()), o, c + 0.3)]
-    lost_gone = [port for port, _, c in judged if not sighted(seen_gone.get(port, ()), c, c + 1.0)]
+    if scraper is None:
+        lost_new = [port for port, o, c in judged
+                    if not sighted(seen_new.get(port, ()), o, c + 0.3)]
+        lost_gone = [port for port, _, c in judged
+                     if not sighted(seen_gone.get(port, ()), c, c + 1.0)]
+    else:
+        lost_new, lost_gone = [], []
     rss = [s[1] for s in samples]
     fds = [s[2] for s in samples]
     warm = [s for s in samples if s[0] >= 30] or samples
@@ -215,6 +292,12 @@ def main():
         "fds_at_rest_first_half": min(s[2] for s in warm[: len(warm) // 2 or 1]),
         "fds_at_rest_second_half": min(s[2] for s in warm[len(warm) // 2 or 1:] or warm),
         "exit_status_after_sigterm": status,
+        **({} if scraper is None else {
+            "scrapes": scraper.scrapes,
+            "scrapes_wrong": len(scraper.bad),
+            "scrape_ms_median": round(1000 * statistics.median(scraper.seconds or [0]), 2),
+            "scrape_ms_max": round(1000 * max(scraper.seconds or [0]), 2),
+        }),
         "stderr_lines": len(errs),
     }
     print("| figure | value |\n|---|---|")
@@ -225,6 +308,12 @@ def main():
         problems.append(f"rnetstat exited early with status {died}")
     if status != 0 and died is None:
         problems.append(f"exit status {status} after SIGTERM")
+    if scraper is not None:
+        if scraper.scrapes == 0:
+            problems.append("no scrape was answered")
+        if scraper.bad:
+            problems.append(f"{len(scraper.bad)} scrapes wrong, the first: {scraper.bad[:3]}")
+        # The server's first stderr line (its address) was read above; more is a complaint.
     if lost_new or lost_gone or sentinel_gone:
         problems.append(f"lost: {len(lost_new)} never NEW, {len(lost_gone)} never GONE, "
                         f"{len(sentinel_gone)} sentinels GONE")
