@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{is_root, rnetstat, BIN};
+use common::{is_root, promtool_check, rnetstat, BIN};
 
 fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -117,7 +117,31 @@ fn request(port: u16, raw: &str) -> (u16, String, String) {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or_else(|| panic!("no status line: {head:?}"));
-    (status, head.to_string(), body.to_string())
+    let chunked = head
+        .lines()
+        .any(|l| l.to_ascii_lowercase().replace(' ', "") == "transfer-encoding:chunked");
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, head.to_string(), body)
+}
+
+/// The body of a chunked answer (node_exporter sends large ones so): chunk sizes and their line
+/// ends taken out, so a chunk boundary cannot split a sample line.
+fn dechunk(mut raw: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, rest)) = raw.split_once("\r\n") {
+        let n = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16)
+            .unwrap_or_else(|_| panic!("a chunk size, not {size:?}"));
+        if n == 0 {
+            break;
+        }
+        body.push_str(rest.get(..n).expect("a whole chunk"));
+        raw = rest.get(n..).unwrap_or("").trim_start_matches("\r\n");
+    }
+    body
 }
 
 fn get(port: u16, path: &str, accept: Option<&str>) -> (u16, String, String) {
@@ -134,29 +158,6 @@ fn get(port: u16, path: &str, accept: Option<&str>) -> (u16, String, String) {
 fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
-fn promtool_check(text: &str) {
-    let mut p = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn promtool");
-    p.stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("feed promtool");
-    let out = p.wait_with_output().expect("promtool runs");
-    assert!(
-        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
-        "promtool check metrics: {}\n{}{}\n--- input ---\n{text}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Whether python3 can import prometheus_client (its strict OpenMetrics parser).
@@ -643,7 +644,8 @@ fn node_exporter_textfile_collector_serves_what_metrics_wrote() {
     );
     assert!(
         body.contains("rnetstat_sockets{proto=\"tcp\",state=\"LISTEN\"}"),
-        "{body}"
+        "node_exporter served:\n{body}\n--- the file ---\n{}",
+        run.stdout()
     );
     assert!(
         body.contains("rnetstat_tcp_listen_overflows_total"),

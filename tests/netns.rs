@@ -860,21 +860,6 @@ fn metrics_label_every_series_with_its_namespace() {
         assert!(l.contains(",netns=\""), "{l}");
     }
     if have("promtool") {
-        let mut child = Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("promtool");
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("feed promtool");
-        let out = child.wait_with_output().expect("promtool runs");
-        assert!(out.status.success(), "promtool: {out:?}");
+        promtool_check(&text);
     }
 }

@@ -326,3 +326,25 @@ unsafe fn child(spec: &ChildSpec, comm: Option<&CString>, report: i32, hold: i32
     libc::read(hold, b.as_mut_ptr().cast(), 1); // returns when the parent drops its end
     libc::_exit(0)
 }
+
+/// `promtool check metrics` reads `text` without a complaint (promtool must be installed).
+pub fn promtool_check(text: &str) {
+    let mut p = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn promtool");
+    let mut stdin = p.stdin.take().expect("stdin");
+    std::io::Write::write_all(&mut stdin, text.as_bytes()).expect("feed promtool");
+    drop(stdin);
+    let out = p.wait_with_output().expect("promtool runs");
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics: {}\n{}{}\n--- input ---\n{text}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
