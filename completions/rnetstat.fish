@@ -51,7 +51,7 @@ complete -c rnetstat -l memory -d 'Show socket memory (skmeminfo) on a second li
 complete -c rnetstat -l extended -d 'Show v6only, mark, cgroup path and shutdown state on a second line'
 complete -c rnetstat -l events -d 'Print socket destruction events from the kernel as they happen (any user: every TCP and UDP socket of this network namespace)'
 complete -c rnetstat -s s -l statistics -d 'Show per-protocol statistics from /proc/net/snmp, netstat and snmp6, like netstat -s'
-complete -c rnetstat -s K -l kill -d 'Close the sockets the filter selects (SOCK_DESTROY, as ss -K) and print those closed; needs CAP_NET_ADMIN and a filter or state selection'
+complete -c rnetstat -s K -l kill -d 'Close the sockets the filter selects (SOCK_DESTROY, as ss -K; with -N in each namespace) and print those closed; needs CAP_NET_ADMIN and a filter or state selection'
 complete -c rnetstat -l summary -d 'Show totals by protocol and state, like ss -s'
 complete -c rnetstat -l metrics -d 'Print the selected sockets as Prometheus metrics (text format 0.0.4) once, or serve them with --listen (see METRICS in the man page)'
 complete -c rnetstat -s h -l help -d 'Print help (see more with \'--help\')'

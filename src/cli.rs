@@ -245,8 +245,8 @@ pub struct Args {
     #[arg(short = 's', long = "statistics")]
     pub statistics: bool,
 
-    /// Close the sockets the filter selects (SOCK_DESTROY, as ss -K) and print those closed;
-    /// needs CAP_NET_ADMIN and a filter or state selection
+    /// Close the sockets the filter selects (SOCK_DESTROY, as ss -K; with -N in each namespace)
+    /// and print those closed; needs CAP_NET_ADMIN and a filter or state selection
     #[arg(short = 'K', long = "kill")]
     pub kill: bool,
 

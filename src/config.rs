@@ -245,9 +245,9 @@ impl Config {
             .map(|n| crate::netns::Spec::parse(n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(UsageError)?;
-        if !netns.is_empty() && matches!(mode, Mode::Statistics | Mode::Kill | Mode::NetTable(_)) {
+        if !netns.is_empty() && matches!(mode, Mode::Statistics | Mode::NetTable(_)) {
             return Err(UsageError(
-                "-N lists sockets: it cannot be combined with -s, -K or the -r, -i, -g, -M, -Z \
+                "-N lists sockets: it cannot be combined with -s or the -r, -i, -g, -M, -Z \
 tables yet"
                     .into(),
             ));

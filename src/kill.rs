@@ -6,6 +6,10 @@
 //! "Operation not permitted" and exits 0, closing here stops at the first refusal with an error,
 //! and is refused up front without CAP_NET_ADMIN or on a kernel built without
 //! CONFIG_INET_DIAG_DESTROY, so nothing is closed then.
+//!
+//! A sock_diag socket speaks to the network namespace it was created in, whichever thread uses
+//! it later: with -N a [`Killer`] is opened by the thread that entered each namespace (see
+//! `listing::plan_kill_netns`), and that namespace's sockets are closed over it.
 
 use std::io;
 use std::net::IpAddr;

@@ -5,6 +5,7 @@
 //! `rnetstat` binary (netlink sock_diag first, /proc/net per table where netlink cannot serve,
 //! every owner from one scan) and returns a [`Listing`] of [`Socket`]s, each with its addresses,
 //! [`State`], queues, uid, inode, [`Owner`]s and, when asked, [`TcpInfo`] and [`SkMemInfo`].
+//! [`Query::kill`] closes the sockets a filtered query selects, as `rnetstat -K` does.
 //!
 //! ```
 //! use std::net::UdpSocket;

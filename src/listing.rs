@@ -322,6 +322,9 @@ pub fn kill<W: io::Write>(
     names: &mut Names,
     out: W,
 ) -> Result<(W, Outcome, usize), KillListError> {
+    if !cfg.netns.is_empty() {
+        return kill_netns(cfg, names, out);
+    }
     let killer = crate::kill::Killer::open().map_err(KillListError::Kill)?;
     let (mut sources, owners) = prepare(cfg).map_err(KillListError::List)?;
     let ctx = Context {
@@ -349,6 +352,151 @@ pub fn kill<W: io::Write>(
     }
     let outcome = walked.map_err(KillListError::List)?;
     Ok((out, outcome, closed))
+}
+
+/// `-K` without output, for the library: closes every socket `cfg` selects and collects
+/// those it closed (with -N, each with its namespace). Stops at the first refusal, and before
+/// anything is closed when closing cannot work here.
+pub fn kill_snapshot(cfg: &Config) -> Result<Snapshot, KillListError> {
+    if !cfg.netns.is_empty() {
+        let (g, mut killers) = plan_kill_netns(cfg)?;
+        let mut got = Collected::default();
+        close_in_namespaces(cfg, &g, &mut killers, &mut got)?;
+        return Ok(Snapshot {
+            sockets: got.sockets,
+            owners: g.owners,
+            outcome: g.outcome,
+            netns: got.netns,
+            netns_of: got.netns_of,
+        });
+    }
+    let killer = crate::kill::Killer::open().map_err(KillListError::Kill)?;
+    let (mut sources, owners) = prepare(cfg).map_err(KillListError::List)?;
+    let mut sockets = Vec::new();
+    let mut closing = crate::kill::Closing {
+        killer,
+        inner: &mut sockets,
+        closed: 0,
+        error: None,
+    };
+    let walked = walk(cfg, &mut sources, owners.as_ref(), &mut closing);
+    if let Some(e) = closing.error.take() {
+        return Err(KillListError::Kill(e));
+    }
+    let outcome = walked.map_err(KillListError::List)?;
+    Ok(Snapshot {
+        sockets,
+        owners,
+        outcome,
+        netns: Vec::new(),
+        netns_of: Vec::new(),
+    })
+}
+
+/// -K with -N, up to the closing: CAP_NET_ADMIN and the kernel's support checked first (here,
+/// so nothing is listed, let alone closed, without them), then every namespace dumped by a
+/// thread inside it, which also opens the netlink socket that namespace's sockets are closed
+/// over. A namespace where that socket cannot be had stops the run before anything is closed;
+/// one that cannot be entered is skipped, as a listing skips it.
+fn plan_kill_netns(cfg: &Config) -> Result<(Gathered, Vec<crate::kill::Killer>), KillListError> {
+    drop(crate::kill::Killer::open().map_err(KillListError::Kill)?);
+    let mut g = gather_with(cfg, true).map_err(KillListError::List)?;
+    let killers = std::mem::take(&mut g.killers)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(KillListError::Kill)?;
+    Ok((g, killers))
+}
+
+/// Closes, in each namespace over its own netlink socket, the sockets that pass the filter, and
+/// gives `visitor` those closed: within each section (inet, unix) the namespaces in discovery
+/// order, as a listing with -N orders them. Returns how many were closed; the first refusal
+/// stops it.
+fn close_in_namespaces(
+    cfg: &Config,
+    g: &Gathered,
+    killers: &mut [crate::kill::Killer],
+    visitor: &mut dyn Visitor,
+) -> Result<usize, KillListError> {
+    let output = |e| KillListError::List(ListError::Output(e));
+    let mut closed = 0;
+    let mut sections: Vec<Section> = cfg.tables.iter().map(|&t| section_of(t)).collect();
+    sections.dedup();
+    for section in sections {
+        visitor.section(section).map_err(output)?;
+        for ((ns, sockets), killer) in g.namespaces.iter().zip(killers.iter_mut()) {
+            visitor.netns(ns).map_err(output)?;
+            for s in sockets {
+                if section_of(s.table()) != section || !passes(cfg, g.owners.as_ref(), s) {
+                    continue;
+                }
+                match killer.close(s).map_err(KillListError::Kill)? {
+                    crate::kill::Closed::Yes => {
+                        closed += 1;
+                        visitor.socket(s, g.owners.as_ref()).map_err(output)?;
+                    }
+                    crate::kill::Closed::No => {}
+                }
+            }
+        }
+    }
+    Ok(closed)
+}
+
+/// `kill` with -N: the Netns column (or `"netns"` object) on each socket closed.
+fn kill_netns<W: io::Write>(
+    cfg: &Config,
+    names: &mut Names,
+    out: W,
+) -> Result<(W, Outcome, usize), KillListError> {
+    let (g, mut killers) = plan_kill_netns(cfg)?;
+    let ctx = Context {
+        owners: if cfg.programs {
+            g.owners.as_ref()
+        } else {
+            None
+        },
+        cgroups: None,
+    };
+    let mut printer = Printer::new(cfg.output, out, RenderOptions::from_config(cfg), names, ctx);
+    printer
+        .begin()
+        .map_err(|e| KillListError::List(ListError::Output(e)))?;
+    let closed = close_in_namespaces(cfg, &g, &mut killers, &mut printer);
+    // What was closed is shown even when closing stopped part way.
+    let out = printer
+        .finish()
+        .map_err(|e| KillListError::List(ListError::Output(e)))?;
+    let closed = closed?;
+    Ok((out, g.outcome, closed))
+}
+
+/// Collects sockets with the namespace each was announced in.
+#[derive(Default)]
+struct Collected {
+    sockets: Vec<Socket>,
+    netns: Vec<Netns>,
+    netns_of: Vec<u32>,
+    current: u32,
+}
+
+impl Visitor for Collected {
+    fn netns(&mut self, netns: &Netns) -> io::Result<()> {
+        self.current = match self.netns.iter().position(|n| n.inode == netns.inode) {
+            Some(i) => i as u32,
+            None => {
+                self.netns.push(netns.clone());
+                (self.netns.len() - 1) as u32
+            }
+        };
+        Ok(())
+    }
+
+    fn socket(&mut self, s: &Socket, _owners: Option<&OwnerMap>) -> io::Result<()> {
+        self.sockets.push(s.clone());
+        self.netns_of.push(self.current);
+        Ok(())
+    }
 }
 
 /// Why `-K` stopped.
@@ -451,6 +599,9 @@ struct Gathered {
     /// For --metrics: each listed namespace's kernel counters, read inside it (in the order
     /// of `namespaces`); empty in other modes.
     kernel: Vec<Result<crate::stats::Stats, crate::stats::StatsError>>,
+    /// For -K: each listed namespace's SOCK_DESTROY socket, opened by the thread inside it (in
+    /// the order of `namespaces`); empty in other modes.
+    killers: Vec<Result<crate::kill::Killer, crate::kill::KillError>>,
     owners: Option<OwnerMap>,
     outcome: Outcome,
 }
@@ -462,14 +613,22 @@ struct Dump {
     served: Vec<Served>,
     failures: Vec<SourceError>,
     kernel: Option<Result<crate::stats::Stats, crate::stats::StatsError>>,
+    killer: Option<Result<crate::kill::Killer, crate::kill::KillError>>,
 }
 
-fn dump_tables(cfg: &Config, entered: bool) -> Dump {
+/// One namespace's work, on a thread inside it: its tables, its counters for --metrics, and
+/// with `kill` the netlink socket its sockets are closed over (a sock_diag socket speaks to the
+/// namespace it was created in, whichever thread uses it later).
+fn dump_tables(cfg: &Config, entered: bool, kill: bool) -> Dump {
     let mut sources = Sources::new(cfg.source, cfg.proc_root.clone());
     if entered {
         sources = sources.in_entered_netns();
     }
-    let mut dump = Dump::default();
+    let mut dump = Dump {
+        // Opened first: where closing cannot work, the run stops before anything is closed.
+        killer: kill.then(crate::kill::Killer::open),
+        ..Dump::default()
+    };
     for &table in &cfg.tables {
         if table == Table::Unix && !cfg.filter.may_match_unix() {
             continue;
@@ -499,9 +658,14 @@ fn dump_tables(cfg: &Config, entered: bool) -> Dump {
 /// -N: finds the namespaces, dumps each from a thread inside it (a few at a time) while the
 /// owner scan runs once for all of them — socket inodes are unique host-wide.
 fn gather(cfg: &Config) -> Result<Gathered, ListError> {
+    gather_with(cfg, false)
+}
+
+/// [`gather`], with `kill`: also a SOCK_DESTROY socket opened inside each namespace.
+fn gather_with(cfg: &Config, kill: bool) -> Result<Gathered, ListError> {
     let found = netns::discover_remaining(&cfg.netns, &cfg.proc_root).map_err(ListError::Netns)?;
     let fds: Vec<_> = found.targets.iter().map(|t| t.fd.as_ref()).collect();
-    let work = |i: usize| dump_tables(cfg, fds[i].is_some());
+    let work = |i: usize| dump_tables(cfg, fds[i].is_some(), kill);
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -540,6 +704,7 @@ fn gather(cfg: &Config) -> Result<Gathered, ListError> {
     };
     let mut namespaces = Vec::new();
     let mut kernel = Vec::new();
+    let mut killers = Vec::new();
     for (target, dump) in found.targets.into_iter().zip(dumps) {
         match dump {
             Ok(d) => {
@@ -550,6 +715,7 @@ fn gather(cfg: &Config) -> Result<Gathered, ListError> {
                     .extend(d.failures.into_iter().map(|e| (label.clone(), e)));
                 namespaces.push((target.netns, d.sockets));
                 kernel.extend(d.kernel);
+                killers.extend(d.killer);
             }
             Err(e) => outcome.netns_skipped.push(netns::Skipped {
                 netns: target.netns,
@@ -562,6 +728,7 @@ fn gather(cfg: &Config) -> Result<Gathered, ListError> {
     Ok(Gathered {
         namespaces,
         kernel,
+        killers,
         owners,
         outcome,
     })

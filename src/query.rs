@@ -314,64 +314,17 @@ impl Query {
     /// [`Listing::owners_complete`]).
     pub fn run(&self) -> Result<Listing, Error> {
         let cfg = self.resolved();
-        let snap = listing::snapshot(&cfg).map_err(|e| match e {
-            listing::ListError::Netns(e) => Error {
-                kind: ErrorKind::Namespace,
-                step: "cannot open a network namespace".to_string(),
-                cause: Some(Box::new(e)),
-            },
-            e => Error {
-                kind: ErrorKind::Owners,
-                step: "cannot find socket owners".to_string(),
-                cause: Some(Box::new(e)),
-            },
-        })?;
+        let snap = listing::snapshot(&cfg).map_err(list_error)?;
         if let Some(f) = snap.outcome.failures.into_iter().next() {
-            return Err(Error {
-                kind: ErrorKind::Table,
-                step: "cannot list a socket table".to_string(),
-                cause: Some(Box::new(f)),
-            });
+            return Err(table_error(f));
         }
-        let namespaces: Vec<Namespace> = snap
-            .netns
-            .iter()
-            .map(|n| Namespace {
-                inode: n.inode,
-                name: n.name.as_deref().map(<[u8]>::to_vec),
-                is_own: n.is_own,
-            })
-            .collect();
-        let netns_of = snap.netns_of;
+        let sockets = sockets_of(
+            snap.sockets,
+            snap.owners.as_ref(),
+            &snap.netns,
+            &snap.netns_of,
+        );
         let owners = snap.owners;
-        let sockets = snap
-            .sockets
-            .into_iter()
-            .enumerate()
-            .map(|(i, inner)| {
-                let owners = match &owners {
-                    Some(m) if inner.inode != 0 => m
-                        .owners(inner.inode)
-                        .map(|o| Owner {
-                            pid: o.pid,
-                            fd: o.fd,
-                            comm: o.name.to_vec(),
-                            container: o.container.map(|c| Container(c.clone())),
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let netns = netns_of
-                    .get(i)
-                    .and_then(|&n| namespaces.get(n as usize))
-                    .cloned();
-                Socket {
-                    inner,
-                    owners,
-                    netns,
-                }
-            })
-            .collect();
         Ok(Listing {
             sockets,
             owners,
@@ -387,6 +340,178 @@ impl Query {
     pub fn sockets(&self) -> Result<Vec<Socket>, Error> {
         Ok(self.run()?.sockets)
     }
+
+    /// Closes every socket the query selects, with the kernel's SOCK_DESTROY (as `rnetstat -K`
+    /// and `ss -K` do), and returns those it closed. The process holding a closed socket sees
+    /// its next call on it fail with ECONNABORTED; the peer of a TCP connection gets a reset.
+    /// TCP and UDP sockets, IPv4 and IPv6, are closed; unix and raw ones are left alone, and
+    /// sockets gone meanwhile are not returned.
+    ///
+    /// A query without a [`filter`](Query::filter) (or [`container`](Query::container)) would
+    /// close every socket of its protocols, so it is refused with [`ErrorKind::Unfiltered`]
+    /// before anything is listed; [`listening`](Query::listening) and
+    /// [`not_listening`](Query::not_listening) select whole classes and do not count — say
+    /// `state established` or `state listening` in the filter. Closing needs CAP_NET_ADMIN:
+    /// without it the error is [`ErrorKind::Permission`], and nothing is closed; on a kernel
+    /// built without CONFIG_INET_DIAG_DESTROY it is [`ErrorKind::Unsupported`]. Both are
+    /// checked before anything is closed. A refusal part way (the kernel answering one
+    /// request with EPERM) stops there with [`ErrorKind::Permission`]; a table that cannot be
+    /// listed at all is an [`ErrorKind::Table`] error, as for [`run`](Query::run), and then
+    /// sockets of the tables before it may have been closed.
+    ///
+    /// With [`namespace`](Query::namespace), each namespace's sockets are found and closed over
+    /// a netlink socket opened by a thread inside it, and each one returned names its
+    /// [`Socket::netns`]; namespaces that cannot be entered are skipped.
+    ///
+    /// ```
+    /// use std::net::{TcpListener, TcpStream};
+    /// use rnetstat::{ErrorKind, Query};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let server = listener.local_addr()?;
+    /// let client = TcpStream::connect(server)?;
+    /// let mine = client.local_addr()?;
+    /// // Exactly this connection's client end.
+    /// let query = Query::new()
+    ///     .tcp()
+    ///     .filter(&format!("src {mine} and dst {server}"))?;
+    /// match query.kill() {
+    ///     Ok(closed) => {
+    ///         assert_eq!(closed.len(), 1);
+    ///         assert_eq!(closed[0].local(), Some(mine));
+    ///     }
+    ///     // Not root: nothing was closed.
+    ///     Err(e) if e.kind() == ErrorKind::Permission => eprintln!("{e}"),
+    ///     Err(e) => return Err(e.into()),
+    /// }
+    /// // Without a filter it would close every TCP socket: refused.
+    /// let refused = Query::new().tcp().kill().map_err(|e| e.kind());
+    /// assert_eq!(refused.err(), Some(ErrorKind::Unfiltered));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn kill(&self) -> Result<Vec<Socket>, Error> {
+        if self.config.filter.is_empty() {
+            return Err(Error {
+                kind: ErrorKind::Unfiltered,
+                step: "refusing to close sockets without a filter: it would close every \
+                       socket the query lists (give one, e.g. 'dport = :80' or 'state \
+                       established')"
+                    .to_string(),
+                cause: None,
+            });
+        }
+        let mut cfg = self.resolved();
+        cfg.mode = Mode::Kill;
+        let snap = listing::kill_snapshot(&cfg).map_err(|e| match e {
+            listing::KillListError::List(e) => list_error(e),
+            listing::KillListError::Kill(e) => kill_error(e),
+        })?;
+        if let Some(f) = snap.outcome.failures.into_iter().next() {
+            return Err(table_error(f));
+        }
+        Ok(sockets_of(
+            snap.sockets,
+            snap.owners.as_ref(),
+            &snap.netns,
+            &snap.netns_of,
+        ))
+    }
+}
+
+fn list_error(e: listing::ListError) -> Error {
+    match e {
+        listing::ListError::Netns(e) => Error {
+            kind: ErrorKind::Namespace,
+            step: "cannot open a network namespace".to_string(),
+            cause: Some(Box::new(e)),
+        },
+        e => Error {
+            kind: ErrorKind::Owners,
+            step: "cannot find socket owners".to_string(),
+            cause: Some(Box::new(e)),
+        },
+    }
+}
+
+fn table_error(f: crate::source::SourceError) -> Error {
+    Error {
+        kind: ErrorKind::Table,
+        step: "cannot list a socket table".to_string(),
+        cause: Some(Box::new(f)),
+    }
+}
+
+fn kill_error(e: crate::kill::KillError) -> Error {
+    use crate::kill::KillError;
+    let (kind, step, cause) = match e {
+        KillError::NotPermitted(None) => (
+            ErrorKind::Permission,
+            "closing sockets needs CAP_NET_ADMIN; nothing was closed",
+            None,
+        ),
+        KillError::NotPermitted(Some(e)) => (
+            ErrorKind::Permission,
+            "the kernel refused to close a socket (closing needs CAP_NET_ADMIN); closing \
+             stopped there",
+            Some(e),
+        ),
+        KillError::Unsupported(e) => (
+            ErrorKind::Unsupported,
+            "this kernel cannot close sockets (it was built without CONFIG_INET_DIAG_DESTROY)",
+            Some(e),
+        ),
+        KillError::Netlink(e) => (ErrorKind::Close, "a SOCK_DESTROY request failed", Some(e)),
+    };
+    Error {
+        kind,
+        step: step.to_string(),
+        cause: cause.map(|e| Box::new(e) as _),
+    }
+}
+
+/// The public sockets of a snapshot: each with its owners (when they were scanned) and its
+/// namespace (with -N).
+fn sockets_of(
+    sockets: Vec<model::Socket>,
+    owners: Option<&OwnerMap>,
+    netns: &[crate::netns::Netns],
+    netns_of: &[u32],
+) -> Vec<Socket> {
+    let namespaces: Vec<Namespace> = netns
+        .iter()
+        .map(|n| Namespace {
+            inode: n.inode,
+            name: n.name.as_deref().map(<[u8]>::to_vec),
+            is_own: n.is_own,
+        })
+        .collect();
+    sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, inner)| {
+            let owners = match owners {
+                Some(m) if inner.inode != 0 => m
+                    .owners(inner.inode)
+                    .map(|o| Owner {
+                        pid: o.pid,
+                        fd: o.fd,
+                        comm: o.name.to_vec(),
+                        container: o.container.map(|c| Container(c.clone())),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let netns = netns_of
+                .get(i)
+                .and_then(|&n| namespaces.get(n as usize))
+                .cloned();
+            Socket {
+                inner,
+                owners,
+                netns,
+            }
+        })
+        .collect()
 }
 
 /// The result of one [`Query::run`]: the sockets, in netstat's table order, and how complete
@@ -696,6 +821,14 @@ pub enum ErrorKind {
     Table,
     /// A namespace argument is malformed, or names no namespace that can be opened.
     Namespace,
+    /// [`Query::kill`] was refused: the query has no filter, so it would close every socket.
+    Unfiltered,
+    /// [`Query::kill`] lacks the privilege to close sockets (CAP_NET_ADMIN).
+    Permission,
+    /// [`Query::kill`]: this kernel cannot close sockets (no CONFIG_INET_DIAG_DESTROY).
+    Unsupported,
+    /// [`Query::kill`]: a SOCK_DESTROY request failed otherwise.
+    Close,
 }
 
 /// A [`Query`] failed. `Display` says which step failed; [`source`](std::error::Error::source)
@@ -826,6 +959,48 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Table);
         assert_eq!(e.to_string(), "cannot list a socket table");
         assert!(e.source().is_some());
+    }
+
+    #[test]
+    fn kill_refuses_a_query_without_a_filter_and_types_its_errors() {
+        use std::error::Error as _;
+        for q in [
+            Query::new(),
+            Query::new().tcp(),
+            Query::new().tcp().listening(),
+            Query::new()
+                .udp()
+                .not_listening()
+                .namespace("all")
+                .expect("all"),
+        ] {
+            let e = q.kill().expect_err("no filter");
+            assert_eq!(e.kind(), ErrorKind::Unfiltered);
+            assert!(e.to_string().contains("without a filter"), "{e}");
+        }
+        use crate::kill::KillError;
+        let eperm = || io::Error::from_raw_os_error(libc::EPERM);
+        for (e, kind, cause) in [
+            (KillError::NotPermitted(None), ErrorKind::Permission, false),
+            (
+                KillError::NotPermitted(Some(eperm())),
+                ErrorKind::Permission,
+                true,
+            ),
+            (
+                KillError::Unsupported(io::Error::from_raw_os_error(libc::EOPNOTSUPP)),
+                ErrorKind::Unsupported,
+                true,
+            ),
+            (KillError::Netlink(eperm()), ErrorKind::Close, true),
+        ] {
+            let e = kill_error(e);
+            assert_eq!(e.kind(), kind);
+            assert_eq!(e.source().is_some(), cause, "{e}");
+        }
+        assert!(kill_error(KillError::NotPermitted(None))
+            .to_string()
+            .contains("CAP_NET_ADMIN"));
     }
 
     #[test]

@@ -497,8 +497,14 @@ fn bad_namespace_arguments_are_usage_errors_naming_them() {
         let r = rnetstat(&["-N", "all", other]);
         assert_eq!(r.code(), Some(2), "{}", r.explain());
     }
-    let r = rnetstat(&["-N", "all", "-K", "sport = :1"]);
+    // -K works with -N (tests/kill.rs), but keeps its refusal without a filter.
+    let r = rnetstat(&["-N", "all", "-K", "-t"]);
     assert_eq!(r.code(), Some(2), "{}", r.explain());
+    assert!(
+        r.stderr().contains("-K closes every socket"),
+        "{}",
+        r.explain()
+    );
 }
 
 #[test]

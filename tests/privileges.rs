@@ -93,6 +93,16 @@ const CLAIMS: &[(&str, &str)] = &[
         "Without CAP_NET_ADMIN, or on a kernel built without CONFIG_INET_DIAG_DESTROY, -K says so",
         "kill_closes_what_the_filter_selects_and_nothing_else",
     ),
+    // -K with -N: CAP_NET_ADMIN first; namespaces that cannot be entered skipped with the hint.
+    (
+        "CAP_NET_ADMIN is checked before any namespace is read, so without it nothing is closed",
+        "kill_with_netns_closes_in_that_namespace_only_and_so_does_the_library",
+    ),
+    (
+        "a namespace that cannot be entered (entering another namespace needs CAP_SYS_ADMIN) is \
+         skipped",
+        "kill_with_netns_closes_in_that_namespace_only_and_so_does_the_library",
+    ),
     // The owner scan.
     (
         "the BPF task_file iterator where it can run (root",
