@@ -8,7 +8,7 @@ bpf\t'the BPF iterator only; when it cannot run, that is an error'
 proc\t'/proc/PID/fd only'"
 complete -c rnetstat -l pid -d 'Only sockets owned by this process (repeatable)' -r
 complete -c rnetstat -l process -d 'Only sockets owned by a process with this exact name (comm; repeatable)' -r
-complete -c rnetstat -s N -l netns -d 'List the sockets of network namespace NS, with a first column naming it: a name under /run/netns, a namespace file (/proc/PID/ns/net, /run/docker/netns/ID), pid:PID, or all for every namespace on the host (repeatable; see NETWORK NAMESPACES)' -r
+complete -c rnetstat -s N -l netns -d 'List the sockets (or the -r, -i, -g tables) of network namespace NS, with a first column naming it: a name under /run/netns, a namespace file (/proc/PID/ns/net, /run/docker/netns/ID), pid:PID, or all for every namespace on the host (repeatable; see NETWORK NAMESPACES)' -r
 complete -c rnetstat -l container -d 'Only sockets owned by a process in this container: a prefix of its id, or its name (repeatable; see CONTAINERS)' -r
 complete -c rnetstat -l uid -d 'Only sockets of this user, by number or name (repeatable)' -r -f -a "(__fish_complete_users)"
 complete -c rnetstat -l watch -d 'Follow the listing every SECONDS (default 1, at least 0.01) and print NEW, state changes and GONE as they happen' -r

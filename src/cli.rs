@@ -200,7 +200,7 @@ pub struct Args {
     #[arg(long = "process", value_name = "NAME")]
     pub process: Vec<String>,
 
-    /// List the sockets of network namespace NS, with a first column naming it: a name under
+    /// List the sockets (or the -r, -i, -g tables) of network namespace NS, with a first column naming it: a name under
     /// /run/netns, a namespace file (/proc/PID/ns/net, /run/docker/netns/ID), pid:PID, or all
     /// for every namespace on the host (repeatable; see NETWORK NAMESPACES)
     #[arg(short = 'N', long = "netns", value_name = "NS")]

@@ -245,12 +245,8 @@ impl Config {
             .map(|n| crate::netns::Spec::parse(n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(UsageError)?;
-        if !netns.is_empty() && matches!(mode, Mode::Statistics | Mode::NetTable(_)) {
-            return Err(UsageError(
-                "-N lists sockets: it cannot be combined with -s or the -r, -i, -g, -M, -Z \
-tables yet"
-                    .into(),
-            ));
+        if !netns.is_empty() && matches!(mode, Mode::Statistics) {
+            return Err(UsageError("-N cannot be combined with -s yet".into()));
         }
         // Names and files are checked now, so a typo is a usage error before anything is listed.
         if !netns.is_empty() && !netns.contains(&crate::netns::Spec::All) {

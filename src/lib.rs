@@ -19,6 +19,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! netstat's other tables are there too: [`routes`], [`interfaces`] and [`groups`] read our own
+//! network namespace's routing tables, interfaces and multicast memberships as `rnetstat -r`,
+//! `-i` and `-g` do; a [`NetTable`] chooses the namespaces (as `-N` does) and the source.
+//!
 //! Internally the pipeline runs one way: `cli` → `config` → `source` (netlink sock_diag,
 //! /proc/net fallback) → `procmap` owners → `filter` → `render`, over the types in `model`;
 //! `listing` ties one run together.
@@ -37,6 +41,7 @@ mod query;
 mod render;
 pub mod signal;
 mod sysdb;
+mod tables;
 
 pub use errno::errno_name;
 pub use escape::escape;
@@ -47,6 +52,7 @@ pub use model::{
 pub use query::{
     Container, Error, ErrorKind, Listing, Namespace, Owner, Protocol, Query, Socket, Source,
 };
+pub use tables::{groups, interfaces, routes, Group, Interface, NetTable, Route, TableRows};
 
 mod config;
 mod container;

@@ -477,14 +477,7 @@ fn sockets_of(
     netns: &[crate::netns::Netns],
     netns_of: &[u32],
 ) -> Vec<Socket> {
-    let namespaces: Vec<Namespace> = netns
-        .iter()
-        .map(|n| Namespace {
-            inode: n.inode,
-            name: n.name.as_deref().map(<[u8]>::to_vec),
-            is_own: n.is_own,
-        })
-        .collect();
+    let namespaces: Vec<Namespace> = netns.iter().map(Namespace::from_netns).collect();
     sockets
         .into_iter()
         .enumerate()
@@ -764,6 +757,14 @@ pub struct Namespace {
 }
 
 impl Namespace {
+    pub(crate) fn from_netns(n: &crate::netns::Netns) -> Namespace {
+        Namespace {
+            inode: n.inode,
+            name: n.name.as_deref().map(<[u8]>::to_vec),
+            is_own: n.is_own,
+        }
+    }
+
     /// The nsfs inode, the namespace's identity (`ls -iL /proc/PID/ns/net`).
     pub fn inode(&self) -> u64 {
         self.inode
@@ -817,7 +818,8 @@ pub enum ErrorKind {
     Filter,
     /// The owner scan could not start (e.g. the procfs root is not a procfs).
     Owners,
-    /// A socket table could not be listed by any allowed source.
+    /// A socket table, or one of netstat's other tables ([`NetTable`](crate::NetTable)), could
+    /// not be listed by any allowed source.
     Table,
     /// A namespace argument is malformed, or names no namespace that can be opened.
     Namespace,
@@ -842,6 +844,18 @@ pub struct Error {
 }
 
 impl Error {
+    pub(crate) fn new(
+        kind: ErrorKind,
+        step: impl Into<String>,
+        cause: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Error {
+        Error {
+            kind,
+            step: step.into(),
+            cause,
+        }
+    }
+
     /// Which step failed.
     pub fn kind(&self) -> ErrorKind {
         self.kind

@@ -271,6 +271,8 @@ struct Route {
     mss: Option<u32>,
     window: Option<u32>,
     irtt: Option<u32>,
+    /// Only with -N.
+    netns: Option<Netns>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -291,6 +293,8 @@ struct Interface {
     tx_drop: Option<u64>,
     tx_overrun: Option<u64>,
     extended: Option<InterfaceExtended>,
+    /// Only with -N.
+    netns: Option<Netns>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -336,6 +340,8 @@ struct Group {
     interface: String,
     refcnt: u32,
     group: String,
+    /// Only with -N.
+    netns: Option<Netns>,
 }
 
 fn parse_as<T: serde::de::DeserializeOwned>(args: &[&str]) -> Vec<T> {
@@ -368,4 +374,32 @@ fn route_interface_and_group_objects_match_the_documented_schema() {
     assert!(groups
         .iter()
         .all(|g| g.family == "inet" || g.family == "inet6"));
+    assert!(
+        groups.iter().all(|g| g.netns.is_none()),
+        "no netns without -N"
+    );
+}
+
+/// With -N every route, interface and group object gains the netns object of socket objects.
+#[test]
+fn tables_with_netns_carry_the_netns_object() {
+    use std::os::unix::fs::MetadataExt;
+    let own = std::fs::metadata("/proc/self/ns/net")
+        .expect("own namespace")
+        .ino();
+    let n = ["-N", "/proc/self/ns/net"];
+    let routes: Vec<Route> = parse_as(&[n[0], n[1], "-r", "-A", "inet,inet6", "--json"]);
+    let ifs: Vec<Interface> = parse_as(&[n[0], n[1], "-iae", "--json"]);
+    let groups: Vec<Group> = parse_as(&[n[0], n[1], "-gn", "--json"]);
+    assert!(ifs.iter().any(|i| i.name == "lo"), "lo is listed");
+    let all = routes
+        .iter()
+        .map(|r| &r.netns)
+        .chain(ifs.iter().map(|i| &i.netns))
+        .chain(groups.iter().map(|g| &g.netns));
+    for netns in all {
+        let ns = netns.as_ref().expect("netns key with -N");
+        assert_eq!(ns.inode, own);
+        assert!(ns.name.is_some(), "name is present, null or a string");
+    }
 }

@@ -493,9 +493,13 @@ fn bad_namespace_arguments_are_usage_errors_naming_them() {
         assert!(r.stderr().contains(says), "{}", r.explain());
         assert!(!r.stderr().contains("panicked"), "{}", r.explain());
     }
-    for other in ["-s", "-r", "-i"] {
-        let r = rnetstat(&["-N", "all", other]);
-        assert_eq!(r.code(), Some(2), "{}", r.explain());
+    let r = rnetstat(&["-N", "all", "-s"]);
+    assert_eq!(r.code(), Some(2), "{}", r.explain());
+    // The other tables work per namespace.
+    for table in ["-rn", "-i", "-gn"] {
+        let r = rnetstat(&["-N", "/proc/self/ns/net", table]);
+        assert_eq!(r.code(), Some(0), "{}", r.explain());
+        assert!(r.stdout().contains("\nNetns "), "{}", r.explain());
     }
     // -K works with -N (tests/kill.rs), but keeps its refusal without a filter.
     let r = rnetstat(&["-N", "all", "-K", "-t"]);

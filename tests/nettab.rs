@@ -516,3 +516,311 @@ fn nexthop_object_routes_match_netstat() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("nexthop objects"), "{err}");
 }
+
+/// `-N NAME` prefixes every row with the namespace's Netns cell and the column headers with
+/// `Netns`: takes both off, checking each row's cell, so what is left compares with netstat.
+fn without_netns_column(table: &str, name: &str) -> String {
+    let cell = format!("{name:<12} ");
+    let mut out = String::new();
+    for line in table.lines() {
+        let rest = if let Some(rest) = line.strip_prefix("Netns        ") {
+            rest
+        } else if let Some(rest) = line.strip_prefix("------------ ") {
+            rest
+        } else if line.starts_with("Kernel ")
+            || line.starts_with("IPv6/IPv4 Group")
+            || line.is_empty()
+        {
+            line
+        } else {
+            line.strip_prefix(&cell)
+                .unwrap_or_else(|| panic!("row without the Netns cell {cell:?}: {line:?}"))
+        };
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out
+}
+
+fn inode_of(ns: &Netns) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/run/netns/{}", ns.0))
+        .expect("the namespace's file")
+        .ino()
+}
+
+/// rnetstat from the host with `-N NAME` shows what netstat shows inside the namespace, with
+/// the Netns column; each namespace is read from inside it.
+#[test]
+fn netns_tables_match_netstat_inside_the_namespace() {
+    if !ready("-N tables") || !have_netstat("-N tables") {
+        return;
+    }
+    let ns = populated("nstab");
+    let host = |args: &[&str]| {
+        let out = Command::new("timeout")
+            .args(["10", BIN, "-N", &ns.0])
+            .args(args)
+            .output()
+            .expect("run rnetstat");
+        assert!(
+            out.status.success(),
+            "rnetstat -N {} {args:?}: {}",
+            ns.0,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for flags in [
+        &["-rn"][..],
+        &["-rne"],
+        &["-rn", "-A", "inet,inet6"],
+        &["-gn"],
+    ] {
+        let ours = host(flags);
+        assert!(ours.contains("\nNetns        "), "{flags:?}: {ours}");
+        let theirs = ns.netstat(flags);
+        assert_eq!(
+            without_netns_column(&ours, &ns.0),
+            theirs,
+            "rnetstat -N {} {flags:?} vs ip netns exec netstat",
+            ns.0
+        );
+    }
+    // The proc fallback reads the entered thread's /proc/thread-self/net.
+    let out = Command::new(BIN)
+        .args(["-N", &ns.0, "-rnv", "--source", "proc"])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/proc/thread-self/net/route"), "{err}");
+    assert_eq!(
+        without_netns_column(&String::from_utf8_lossy(&out.stdout), &ns.0),
+        ns.netstat(&["-rn"]),
+        "--source proc"
+    );
+    for flags in [&["-i"][..], &["-ia"], &["-iea"]] {
+        let mut agreed = None;
+        for _ in 0..5 {
+            let ours = without_netns_column(&host(flags), &ns.0);
+            let theirs = ns.netstat(flags);
+            if ours == theirs {
+                agreed = Some((ours, theirs));
+                break;
+            }
+            agreed = Some((ours, theirs));
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        let (ours, theirs) = agreed.expect("a round");
+        assert_eq!(
+            without_long_name_counters(&ours),
+            without_long_name_counters(&theirs),
+            "rnetstat -N {} {flags:?} vs ip netns exec netstat",
+            ns.0
+        );
+    }
+    // -c repeats the table with -N too.
+    let mut child = Command::new(BIN)
+        .args(["-N", &ns.0, "-crn"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let out = child.stdout.take().expect("stdout");
+    let name = ns.0.clone();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let (mut headers, mut rows) = (0, 0);
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if line == "Kernel IP routing table" {
+                headers += 1;
+                if headers == 2 {
+                    break;
+                }
+            }
+            rows += usize::from(line.starts_with(&name));
+        }
+        (headers, rows)
+    });
+    let (headers, rows) = reader.join().expect("reader");
+    // SAFETY: signalling the child we spawned, by its pid.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let _ = child.wait();
+    assert_eq!(headers, 2, "-N -crn printed the table twice");
+    assert!(rows > 0, "with the namespace's rows");
+}
+
+/// `-N all -r --json`: every route carries the netns object, the test namespace's routes are
+/// there with its inode and name, and the library returns the same routes for it.
+#[test]
+fn netns_all_json_and_the_library_carry_the_namespace() {
+    if !ready("-N all --json") {
+        return;
+    }
+    let ns = populated("nsjs");
+    let inode = inode_of(&ns);
+    let out = Command::new(BIN)
+        .args(["-N", "all", "-r", "-A", "inet,inet6", "--json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        all.iter()
+            .all(|r| r["netns"]["inode"].is_u64() && r["netns"].get("name").is_some()),
+        "every route has the netns object"
+    );
+    let key = |r: &serde_json::Value| {
+        format!(
+            "{} {}/{} via {} dev {} metric {}",
+            r["family"],
+            r["destination"],
+            r["prefix_len"],
+            r["gateway"],
+            r["interface"],
+            r["metric"]
+        )
+    };
+    let mut theirs: Vec<String> = all
+        .iter()
+        .filter(|r| r["netns"]["inode"].as_u64() == Some(inode))
+        .inspect(|r| assert_eq!(r["netns"]["name"], ns.0.as_str(), "{r}"))
+        .map(key)
+        .collect();
+    let inside: Vec<serde_json::Value> =
+        serde_json::from_str(&ns.ours(&["-r", "-A", "inet,inet6", "--json"])).expect("JSON");
+    let mut want: Vec<String> = inside.iter().map(key).collect();
+    assert!(want.len() > 10, "{want:?}");
+    theirs.sort();
+    want.sort();
+    assert_eq!(theirs, want, "-N all has the namespace's routes");
+    assert!(
+        all.iter()
+            .any(|r| r["netns"]["inode"].as_u64() != Some(inode)),
+        "our own namespace is in -N all too"
+    );
+
+    // The library: the same routes for that namespace, each naming it.
+    let rows = rnetstat::NetTable::new()
+        .namespace(&ns.0)
+        .expect("spec")
+        .routes()
+        .expect("routes");
+    assert_eq!(rows.namespaces_skipped(), 0);
+    let mut lib: Vec<String> = rows
+        .rows()
+        .iter()
+        .map(|r| {
+            let n = r.netns().expect("netns");
+            assert_eq!(n.inode(), inode);
+            assert_eq!(n.name(), Some(ns.0.as_bytes()));
+            assert!(!n.is_own());
+            let fam = match r.family() {
+                rnetstat::Family::V4 => "inet",
+                _ => "inet6",
+            };
+            format!(
+                "\"{fam}\" \"{}\"/{} via \"{}\" dev {} metric {}",
+                r.destination(),
+                r.prefix_len(),
+                r.gateway(),
+                r.interface()
+                    .map_or_else(|| "null".to_string(), |i| format!("\"{i}\"")),
+                r.metric()
+            )
+        })
+        .collect();
+    lib.sort();
+    assert_eq!(lib, want, "the library's routes for the namespace");
+    let blackhole = rows
+        .rows()
+        .iter()
+        .find(|r| r.destination().to_string() == "10.2.0.0")
+        .expect("the unreachable route");
+    assert!(blackhole.is_reject() && blackhole.interface().is_none());
+    let ifs = rnetstat::NetTable::new()
+        .namespace(&ns.0)
+        .expect("spec")
+        .interfaces()
+        .expect("interfaces");
+    assert!(ifs
+        .rows()
+        .iter()
+        .any(|i| i.name() == "br-down" && !i.is_up()));
+    assert!(ifs.rows().iter().any(|i| i.name() == "br-fifteen-chr1"
+        && i.ipv4().map(|a| a.0.to_string()) == Some("192.0.2.9".into())));
+    let groups = rnetstat::NetTable::new()
+        .namespace(&ns.0)
+        .expect("spec")
+        .groups()
+        .expect("groups");
+    assert!(groups
+        .rows()
+        .iter()
+        .any(|g| g.interface() == "veth-a" && g.group().to_string() == "239.1.2.3"));
+}
+
+/// As an ordinary user, `-N all -r` lists our own namespace's routes and says in one hint what
+/// it skipped; `-N NAME` lists nothing but the hint.
+#[test]
+fn an_ordinary_user_gets_their_own_namespace_and_one_hint() {
+    if !ready("-N tables as an ordinary user") {
+        return;
+    }
+    if !have("setpriv") {
+        eprintln!("skipping -N tables as an ordinary user: needs setpriv");
+        return;
+    }
+    let ns = populated("nsusr");
+    // The build tree may be closed to other users: run a copy.
+    let dir = std::env::temp_dir().join(format!("rnetstat-nettab-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let bin = dir.join("rnetstat");
+    std::fs::copy(BIN, &bin).expect("copy");
+    use std::os::unix::fs::PermissionsExt;
+    for p in [&dir, &bin] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let run = |args: &[&str]| {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin)
+            .args(args)
+            .output()
+            .expect("setpriv")
+    };
+    let own = Command::new(BIN).args(["-rn"]).output().expect("run");
+    let own_rows: Vec<String> = String::from_utf8_lossy(&own.stdout)
+        .lines()
+        .skip(2)
+        .map(|l| format!("[host]       {l}"))
+        .collect();
+    for args in [
+        &["-N", "all", "-rn"][..],
+        &["-N", &ns.0, "-rn"],
+        &["-N", "all", "-i"],
+        &["-N", "all", "-gn"],
+    ] {
+        let out = run(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        assert!(!stdout.contains(&ns.0), "{args:?}: not entered: {stdout}");
+        let hints: Vec<_> = stderr.lines().filter(|l| l.contains("skipped")).collect();
+        assert_eq!(hints.len(), 1, "{args:?}: one hint: {stderr}");
+        assert!(hints[0].contains("CAP_SYS_ADMIN"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if args[1] == "all" {
+            assert!(stdout.lines().any(|l| l.starts_with("[host] ")), "{stdout}");
+            if args[2] == "-rn" {
+                let rows: Vec<&str> = stdout.lines().skip(2).collect();
+                assert_eq!(rows, own_rows, "our own routes, as -rn lists them");
+            }
+        } else {
+            assert_eq!(stdout.lines().count(), 2, "headers only: {stdout}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

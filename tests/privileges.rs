@@ -53,6 +53,12 @@ const CLAIMS: &[(&str, &str)] = &[
         "how many processes' namespaces could not be read",
         "an_ordinary_user_lists_what_it_can_and_says_what_it_skipped",
     ),
+    // -N with netstat's other tables (tests/nettab.rs): an ordinary user gets its own
+    // namespace's routes and one hint.
+    (
+        "Run by an ordinary user, -N all -r lists the routes of its own namespace",
+        "an_ordinary_user_gets_their_own_namespace_and_one_hint",
+    ),
     // METRICS: rnetstat_program_sockets counts only sockets with a visible owner.
     (
         "sockets without a visible owner (TIME_WAIT, request sockets, other users' processes",

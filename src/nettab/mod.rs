@@ -10,8 +10,11 @@ use std::io::Write;
 
 use crate::command::{RunError, Status};
 use crate::config::{Config, OutputMode};
+use std::path::Path;
+
 use crate::model::Family;
 use crate::names::Names;
+use crate::netns::Netns;
 use crate::report::{Level, Message, Sink};
 use crate::source::SourceChoice;
 
@@ -99,6 +102,75 @@ pub fn collect_table(
     }
 }
 
+/// With -N: each namespace's tables, read by a thread inside it.
+#[derive(Debug, Default)]
+pub struct PerNamespace {
+    /// The namespaces listed, in discovery order, each with its tables (in `collect_table`'s
+    /// order).
+    pub listed: Vec<(Netns, Vec<Collected>)>,
+    /// Namespaces entered whose table could not be read.
+    pub failures: Vec<(Netns, CollectError)>,
+    /// The namespaces that could not be entered or were gone (only the `netns_*` fields are
+    /// set), for [`crate::listing::Outcome::netns_hint`].
+    pub outcome: crate::listing::Outcome,
+}
+
+/// Collects `table` in every namespace `specs` select: our own without entering anything,
+/// every other from a worker thread that entered it ([`crate::netns::enter::run_each`]), so
+/// rtnetlink sockets and the SIOCGIF* socket are opened inside it and the /proc fallback reads
+/// `<proc_root>/thread-self/net`. `strict`: an argument that names nothing is an error (the
+/// library); otherwise it is reported as gone (the command line checked the arguments already).
+pub fn collect_namespaces(
+    table: Table,
+    opts: &Options,
+    specs: &[crate::netns::Spec],
+    proc_root: &Path,
+    strict: bool,
+) -> Result<PerNamespace, crate::netns::NetnsError> {
+    let found = if strict {
+        crate::netns::discover(specs, proc_root)?
+    } else {
+        crate::netns::discover_remaining(specs, proc_root)?
+    };
+    let fds: Vec<_> = found.targets.iter().map(|t| t.fd.as_ref()).collect();
+    let entered_root = proc_root.join("thread-self");
+    let results = crate::netns::enter::run_each(&fds, 2, |i| {
+        let root = if fds[i].is_some() {
+            entered_root.as_path()
+        } else {
+            proc_root
+        };
+        collect_table(table, opts, root)
+    });
+    let mut per = PerNamespace {
+        outcome: crate::listing::Outcome {
+            netns_gone: found.gone,
+            // As in the listing: said only to ordinary users, for whom it is the rule.
+            netns_unreadable_processes: if rustix::process::geteuid().is_root() {
+                0
+            } else {
+                found.unreadable_processes
+            },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    for (target, r) in found.targets.into_iter().zip(results) {
+        match r {
+            Ok(Ok(c)) => per.listed.push((target.netns, c)),
+            Ok(Err(e)) => per.failures.push((target.netns, e)),
+            Err(e) => per.outcome.netns_skipped.push(crate::netns::Skipped {
+                netns: target.netns,
+                why: match e {
+                    crate::netns::enter::EnterError::Setns(e)
+                    | crate::netns::enter::EnterError::Thread(e) => e,
+                },
+            }),
+        }
+    }
+    Ok(per)
+}
+
 /// netstat's words for -M where the kernel has no ip_masquerade (every kernel since 2.4).
 pub const MASQUERADE_MESSAGE: &str = "no support for `ip_masquerade' on this system.";
 
@@ -135,32 +207,92 @@ pub fn run<W: Write>(
     let opts = &cfg.nettab;
     let mut first = true;
     loop {
-        let collected = collect_table(table, opts, &cfg.proc_root)?;
-        for c in &collected {
-            if cfg.verbose {
-                messages(Message::info(match &c.fallback_reason {
-                    Some(why) => format!("{}: {} (fallback: {why})", c.what, c.by),
-                    None => format!("{}: {}", c.what, c.by),
-                }));
+        let status = if cfg.netns.is_empty() {
+            let collected = collect_table(table, opts, &cfg.proc_root)?;
+            tell(cfg, None, &collected, messages);
+            match cfg.output {
+                OutputMode::Table => {
+                    crate::render::nettab::text(&mut out, table, opts, &collected, names, first)?
+                }
+                OutputMode::Json => crate::render::nettab::json(&mut out, opts, &collected, false)?,
+                OutputMode::JsonLines => {
+                    crate::render::nettab::json(&mut out, opts, &collected, true)?
+                }
             }
-            for s in &c.skipped {
-                messages(Message::warning(format!(
-                    "skipped a record that could not be read: {s}"
-                )));
-            }
-        }
-        match cfg.output {
-            OutputMode::Table => {
-                crate::render::nettab::text(&mut out, table, opts, &collected, names, first)?
-            }
-            OutputMode::Json => crate::render::nettab::json(&mut out, opts, &collected, false)?,
-            OutputMode::JsonLines => crate::render::nettab::json(&mut out, opts, &collected, true)?,
-        }
+            Status::Complete
+        } else {
+            run_namespaces(cfg, table, names, &mut out, messages, first)?
+        };
         out.flush()?;
         first = false;
         match cfg.continuous {
             Some(interval) if crate::signal::sleep(interval) => {}
-            _ => return Ok(Status::Complete),
+            _ => return Ok(status),
+        }
+    }
+}
+
+/// One round of -r, -i or -g with -N: every namespace's rows under one header, a Netns column
+/// (table) or `netns` key (JSON) naming each row's namespace. A namespace whose table cannot be
+/// read is a warning naming it; those that cannot be entered get the listing's one hint (on the
+/// first round only, with -c).
+fn run_namespaces<W: Write>(
+    cfg: &Config,
+    table: Table,
+    names: &mut Names,
+    out: &mut W,
+    messages: Sink<'_>,
+    first: bool,
+) -> Result<Status, RunError> {
+    let opts = &cfg.nettab;
+    let per = collect_namespaces(table, opts, &cfg.netns, &cfg.proc_root, false)
+        .map_err(|e| RunError::from(crate::listing::ListError::Netns(e)))?;
+    for (ns, collected) in &per.listed {
+        tell(cfg, Some(ns), collected, messages);
+    }
+    for (ns, e) in &per.failures {
+        messages(Message::warning(format!(
+            "network namespace {}: {}",
+            crate::escape::escape(&ns.label()),
+            crate::report::chain(e)
+        )));
+    }
+    if first {
+        if let Some(hint) = per.outcome.netns_hint() {
+            messages(Message::warning(hint));
+        }
+    }
+    match cfg.output {
+        OutputMode::Table => {
+            crate::render::nettab::text_netns(out, table, opts, &per.listed, names, first)?
+        }
+        OutputMode::Json => crate::render::nettab::json_netns(out, opts, &per.listed, false)?,
+        OutputMode::JsonLines => crate::render::nettab::json_netns(out, opts, &per.listed, true)?,
+    }
+    Ok(if per.failures.is_empty() {
+        Status::Complete
+    } else {
+        Status::Incomplete
+    })
+}
+
+/// -v's word on which source served, and the records that could not be read; with -N, each
+/// line names its namespace.
+fn tell(cfg: &Config, netns: Option<&Netns>, collected: &[Collected], messages: Sink<'_>) {
+    let on = netns
+        .map(|n| format!("network namespace {}: ", crate::escape::escape(&n.label())))
+        .unwrap_or_default();
+    for c in collected {
+        if cfg.verbose {
+            messages(Message::info(match &c.fallback_reason {
+                Some(why) => format!("{on}{}: {} (fallback: {why})", c.what, c.by),
+                None => format!("{on}{}: {}", c.what, c.by),
+            }));
+        }
+        for s in &c.skipped {
+            messages(Message::warning(format!(
+                "{on}skipped a record that could not be read: {s}"
+            )));
         }
     }
 }

@@ -13,6 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::Serialize;
 
 use crate::names::Names;
+use crate::netns::Netns;
 use crate::nettab::model::{iff, rtf, Group, Interface, Route4, Route6};
 use crate::nettab::{Collected, Options, Rows, Table};
 
@@ -178,22 +179,27 @@ fn inet6_name(names: &mut Names, numeric: bool, a: Ipv6Addr) -> String {
         .unwrap_or_else(|| a.to_string())
 }
 
-fn routes4<W: Write>(
-    out: &mut W,
-    rows: &[Route4],
-    opts: &Options,
-    names: &mut Names,
-    cache: bool,
-) -> io::Result<()> {
-    // netstat's -e count picks the layout: none → MSS/Window/irtt, -e → Metric/Ref/Use,
-    // -ee → both.
-    let ext = match opts.extend {
+/// netstat's -e count picks the -r layout: none → MSS/Window/irtt, -e → Metric/Ref/Use,
+/// -ee → both.
+fn route4_layout(opts: &Options) -> u8 {
+    match opts.extend {
         0 => 2,
         1 => 1,
         _ => 3,
-    };
+    }
+}
+
+/// The title and column headers of the IPv4 table; `netns` goes before the column headers.
+fn routes4_head<W: Write>(
+    out: &mut W,
+    opts: &Options,
+    cache: bool,
+    netns: &[u8],
+) -> io::Result<()> {
+    let ext = route4_layout(opts);
     if cache {
         out.write_all(b"Kernel IP routing cache\n")?;
+        out.write_all(netns)?;
         out.write_all(match ext {
             1 => b"Source          Destination     Gateway         Flags Metric Ref    Use Iface\n" as &[u8],
             2 => b"Source          Destination     Gateway         Flags   MSS Window  irtt Iface\n",
@@ -202,11 +208,35 @@ fn routes4<W: Write>(
         return Ok(());
     }
     out.write_all(b"Kernel IP routing table\n")?;
+    out.write_all(netns)?;
     out.write_all(match ext {
         1 => b"Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n" as &[u8],
         2 => b"Destination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n",
         _ => b"Destination     Gateway         Genmask         Flags Metric Ref    Use Iface    MSS   Window irtt\n",
-    })?;
+    })
+}
+
+fn routes4<W: Write>(
+    out: &mut W,
+    rows: &[Route4],
+    opts: &Options,
+    names: &mut Names,
+    cache: bool,
+) -> io::Result<()> {
+    routes4_head(out, opts, cache, b"")?;
+    if cache {
+        return Ok(());
+    }
+    routes4_rows(out, rows, opts, names)
+}
+
+fn routes4_rows<W: Write>(
+    out: &mut W,
+    rows: &[Route4],
+    opts: &Options,
+    names: &mut Names,
+) -> io::Result<()> {
+    let ext = route4_layout(opts);
     let numeric = opts.numeric_hosts || opts.symbolic;
     for r in rows.iter().filter(|r| r.flags & rtf::UP != 0) {
         let dst = inet_name(
@@ -243,20 +273,34 @@ fn routes4<W: Write>(
     Ok(())
 }
 
+fn routes6_head<W: Write>(out: &mut W, opts: &Options, netns: &[u8]) -> io::Result<()> {
+    out.write_all(if opts.cache {
+        b"Kernel IPv6 routing cache\n" as &[u8]
+    } else {
+        b"Kernel IPv6 routing table\n"
+    })?;
+    out.write_all(netns)?;
+    out.write_all(
+        b"Destination                    Next Hop                   Flag Met Ref  Use If\n",
+    )
+}
+
 fn routes6<W: Write>(
     out: &mut W,
     rows: &[Route6],
     opts: &Options,
     names: &mut Names,
 ) -> io::Result<()> {
-    out.write_all(if opts.cache {
-        b"Kernel IPv6 routing cache\n" as &[u8]
-    } else {
-        b"Kernel IPv6 routing table\n"
-    })?;
-    out.write_all(
-        b"Destination                    Next Hop                   Flag Met Ref  Use If\n",
-    )?;
+    routes6_head(out, opts, b"")?;
+    routes6_rows(out, rows, opts, names)
+}
+
+fn routes6_rows<W: Write>(
+    out: &mut W,
+    rows: &[Route6],
+    opts: &Options,
+    names: &mut Names,
+) -> io::Result<()> {
     let numeric = opts.numeric_hosts || opts.symbolic;
     for r in rows {
         let dst = format!(
@@ -497,19 +541,34 @@ fn iface_long<W: Write>(out: &mut W, ife: &Interface) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-fn interfaces<W: Write>(
+fn interfaces_head<W: Write>(
     out: &mut W,
-    rows: &[Interface],
     opts: &Options,
     first: bool,
+    netns: &[u8],
 ) -> io::Result<()> {
     // netstat prints this line when it opens its socket, which with -c is only the first time.
     if first {
         out.write_all(b"Kernel Interface table\n")?;
     }
     if opts.extend == 0 {
+        out.write_all(netns)?;
         out.write_all(b"Iface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n")?;
     }
+    Ok(())
+}
+
+fn interfaces<W: Write>(
+    out: &mut W,
+    rows: &[Interface],
+    opts: &Options,
+    first: bool,
+) -> io::Result<()> {
+    interfaces_head(out, opts, first, b"")?;
+    interfaces_rows(out, rows, opts)
+}
+
+fn interfaces_rows<W: Write>(out: &mut W, rows: &[Interface], opts: &Options) -> io::Result<()> {
     for ife in rows.iter().filter(|i| shown(i, opts)) {
         if opts.extend == 0 {
             iface_short(out, ife)?;
@@ -520,13 +579,31 @@ fn interfaces<W: Write>(
     Ok(())
 }
 
+/// `netns` and `rule` go before the column headers and the line under them.
+fn groups_head<W: Write>(out: &mut W, netns: &[u8], rule: &[u8]) -> io::Result<()> {
+    out.write_all(b"IPv6/IPv4 Group Memberships\n")?;
+    out.write_all(netns)?;
+    out.write_all(b"Interface       RefCnt Group\n")?;
+    out.write_all(rule)?;
+    out.write_all(b"--------------- ------ ---------------------\n")
+}
+
 fn groups<W: Write>(
     out: &mut W,
     rows: &[Group],
     opts: &Options,
     names: &mut Names,
 ) -> io::Result<()> {
-    out.write_all(b"IPv6/IPv4 Group Memberships\nInterface       RefCnt Group\n--------------- ------ ---------------------\n")?;
+    groups_head(out, b"", b"")?;
+    groups_rows(out, rows, opts, names)
+}
+
+fn groups_rows<W: Write>(
+    out: &mut W,
+    rows: &[Group],
+    opts: &Options,
+    names: &mut Names,
+) -> io::Result<()> {
     for g in rows {
         let group = match g.group {
             IpAddr::V4(a) => inet_name(
@@ -564,6 +641,103 @@ pub fn text<W: Write>(
             (Rows::Routes6(r), _) => routes6(out, r, opts, names)?,
             (Rows::Interfaces(r), _) => interfaces(out, r, opts, first)?,
             (Rows::Groups(r), _) => groups(out, r, opts, names)?,
+        }
+    }
+    Ok(())
+}
+
+/// A writer that puts `prefix` before every line that is not empty: the Netns cell of -N.
+struct Prefixed<'a, W: Write> {
+    out: &'a mut W,
+    prefix: &'a [u8],
+    at_start: bool,
+}
+
+impl<W: Write> Write for Prefixed<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while !rest.is_empty() {
+            if self.at_start && rest[0] != b'\n' {
+                self.out.write_all(self.prefix)?;
+            }
+            let line = match rest.iter().position(|b| *b == b'\n') {
+                Some(at) => &rest[..=at],
+                None => rest,
+            };
+            self.out.write_all(line)?;
+            self.at_start = line.ends_with(b"\n");
+            rest = &rest[line.len()..];
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The Netns cell of a namespace: its label escaped, padded as the socket listing pads it,
+/// and a space.
+fn netns_cell(netns: &Netns) -> Vec<u8> {
+    let mut label = String::new();
+    crate::escape::escape_into(&mut label, &netns.label());
+    let mut cell = String::new();
+    crate::render::text::push_left(&mut cell, &label, crate::render::table::NETNS_WIDTH);
+    cell.push(' ');
+    cell.into_bytes()
+}
+
+/// -N: each table (family) once, its title and headers, then every namespace's rows, each row
+/// led by the namespace's Netns cell (for -ie's long form, every line of the interface's block).
+/// `per` holds what [`crate::nettab::collect_table`] gave in each namespace.
+pub fn text_netns<W: Write>(
+    out: &mut W,
+    table: Table,
+    opts: &Options,
+    per: &[(Netns, Vec<Collected>)],
+    names: &mut Names,
+    first: bool,
+) -> io::Result<()> {
+    let mut head = String::new();
+    crate::render::text::push_left(&mut head, "Netns", crate::render::table::NETNS_WIDTH + 1);
+    let head = head.into_bytes();
+    let mut rule = vec![b'-'; crate::render::table::NETNS_WIDTH];
+    rule.push(b' ');
+    let cells: Vec<Vec<u8>> = per.iter().map(|(ns, _)| netns_cell(ns)).collect();
+    let tables = per.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
+    if tables == 0 {
+        // Nothing listed (every namespace skipped): the headers alone, as an empty table.
+        return match table {
+            Table::Routes => routes4_head(out, opts, opts.cache, &head),
+            Table::Interfaces => interfaces_head(out, opts, first, &head),
+            Table::Groups => groups_head(out, &head, &rule),
+            Table::Masquerade | Table::Context => Ok(()),
+        };
+    }
+    for k in 0..tables {
+        let Some(kind) = per.iter().find_map(|(_, c)| c.get(k)) else {
+            continue;
+        };
+        match &kind.rows {
+            Rows::Routes4(_) => routes4_head(out, opts, opts.cache, &head)?,
+            Rows::Routes6(_) => routes6_head(out, opts, &head)?,
+            Rows::Interfaces(_) => interfaces_head(out, opts, first, &head)?,
+            Rows::Groups(_) => groups_head(out, &head, &rule)?,
+        }
+        for ((_, collected), cell) in per.iter().zip(&cells) {
+            let Some(c) = collected.get(k) else { continue };
+            let mut w = Prefixed {
+                out: &mut *out,
+                prefix: cell,
+                at_start: true,
+            };
+            match &c.rows {
+                Rows::Routes4(_) if opts.cache => {}
+                Rows::Routes4(r) => routes4_rows(&mut w, r, opts, names)?,
+                Rows::Routes6(r) => routes6_rows(&mut w, r, opts, names)?,
+                Rows::Interfaces(r) => interfaces_rows(&mut w, r, opts)?,
+                Rows::Groups(r) => groups_rows(&mut w, r, opts, names)?,
+            }
         }
     }
     Ok(())
@@ -721,6 +895,63 @@ pub fn json<W: Write>(
     collected: &[Collected],
     lines: bool,
 ) -> io::Result<()> {
+    write_json(out, &json_rows(opts, collected), lines)
+}
+
+/// `netns` as socket objects carry it with -N.
+#[derive(Serialize)]
+struct NetnsJson {
+    inode: u64,
+    name: Option<String>,
+}
+
+/// A row with the namespace it was read in.
+#[derive(Serialize)]
+struct InNetns {
+    #[serde(flatten)]
+    row: AnyJson,
+    netns: NetnsJson,
+}
+
+/// [`json`] with -N: every namespace's rows, in discovery order, each object with a `netns`
+/// object (`inode`, `name`) as socket objects have with -N.
+pub fn json_netns<W: Write>(
+    out: &mut W,
+    opts: &Options,
+    per: &[(Netns, Vec<Collected>)],
+    lines: bool,
+) -> io::Result<()> {
+    let mut rows = Vec::new();
+    for (ns, collected) in per {
+        for row in json_rows(opts, collected) {
+            rows.push(InNetns {
+                row,
+                netns: NetnsJson {
+                    inode: ns.inode,
+                    name: ns
+                        .name
+                        .as_deref()
+                        .map(|n| String::from_utf8_lossy(n).into_owned()),
+                },
+            });
+        }
+    }
+    write_json(out, &rows, lines)
+}
+
+fn write_json<W: Write, T: Serialize>(out: &mut W, rows: &[T], lines: bool) -> io::Result<()> {
+    if lines {
+        for row in rows {
+            serde_json::to_writer(&mut *out, row).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+        return Ok(());
+    }
+    serde_json::to_writer(&mut *out, rows).map_err(io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+fn json_rows(opts: &Options, collected: &[Collected]) -> Vec<AnyJson> {
     let mut rows: Vec<AnyJson> = Vec::new();
     for c in collected {
         match &c.rows {
@@ -775,15 +1006,7 @@ pub fn json<W: Write>(
             })),
         }
     }
-    if lines {
-        for row in &rows {
-            serde_json::to_writer(&mut *out, row).map_err(io::Error::from)?;
-            out.write_all(b"\n")?;
-        }
-        return Ok(());
-    }
-    serde_json::to_writer(&mut *out, &rows).map_err(io::Error::from)?;
-    out.write_all(b"\n")
+    rows
 }
 
 #[cfg(test)]

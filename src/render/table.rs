@@ -28,7 +28,7 @@ pub struct TableWriter<'a, W: io::Write> {
 }
 
 /// The Netns column's minimum width: `[4026532281]` fits.
-const NETNS_WIDTH: usize = 12;
+pub(crate) const NETNS_WIDTH: usize = 12;
 
 impl<'a, W: io::Write> TableWriter<'a, W> {
     pub fn new(out: W, opts: RenderOptions, names: &'a mut Names, ctx: Context<'a>) -> Self {
