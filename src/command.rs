@@ -377,9 +377,14 @@ fn report(cfg: &Config, outcome: &Outcome, hinted: &mut bool, messages: Sink<'_>
                     format!("{}/net/{}", cfg.proc_root.display(), s.table.proc_file())
                 }
             };
+            let note = s
+                .note
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
             messages(Message::info(match &s.fallback_reason {
-                Some(why) => format!("{}: {by} (fallback: {why})", s.table),
-                None => format!("{}: {by}", s.table),
+                Some(why) => format!("{}: {by} (fallback: {why}){note}", s.table),
+                None => format!("{}: {by}{note}", s.table),
             }));
             if s.interrupted {
                 messages(Message::info(format!(

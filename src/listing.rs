@@ -629,8 +629,23 @@ fn dump_tables(cfg: &Config, entered: bool, kill: bool) -> Dump {
         killer: kill.then(crate::kill::Killer::open),
         ..Dump::default()
     };
+    let (mut tcp, mut tcp6, refused) = match dump_tcp_both(cfg, &mut sources) {
+        TcpBoth::Dumped { tcp, tcp6 } => (Some(tcp), Some(tcp6), None),
+        TcpBoth::Refused(why) => (None, None, Some(why)),
+        TcpBoth::NotAsked => (None, None, None),
+    };
     for &table in &cfg.tables {
         if table == Table::Unix && !cfg.filter.may_match_unix() {
+            continue;
+        }
+        let together = match table {
+            TCP4 => tcp.take(),
+            TCP6 => tcp6.take(),
+            _ => None,
+        };
+        if let Some((sockets, served)) = together {
+            dump.sockets.extend(sockets);
+            dump.served.push(served);
             continue;
         }
         let query = query_for(cfg, table);
@@ -640,7 +655,17 @@ fn dump_tables(cfg: &Config, entered: bool, kill: bool) -> Dump {
             Ok(())
         };
         match sources.list(table, &query, &mut sink) {
-            Ok(served) => dump.served.push(served),
+            Ok(mut served) => {
+                if matches!(table, TCP4 | TCP6) {
+                    if let Some(why) = &refused {
+                        served.note = Some(format!(
+                            "one TCPDIAG_GETSOCK request for tcp and tcp6 failed, so asked per \
+table: {why}"
+                        ));
+                    }
+                }
+                dump.served.push(served)
+            }
             Err(e) => dump.failures.push(e),
         }
     }
@@ -653,6 +678,61 @@ fn dump_tables(cfg: &Config, entered: bool, kill: bool) -> Dump {
         });
     }
     dump
+}
+
+const TCP4: Table = Table::Inet(crate::model::InetProto::Tcp, crate::model::Family::V4);
+const TCP6: Table = Table::Inet(crate::model::InetProto::Tcp, crate::model::Family::V6);
+
+/// What [`dump_tcp_both`] did.
+enum TcpBoth {
+    /// Both TCP tables, each with its sockets (in the kernel's order) and how it was served.
+    Dumped {
+        tcp: (Vec<Socket>, Served),
+        tcp6: (Vec<Socket>, Served),
+    },
+    /// The kernel refused the request, for this reason: ask per table.
+    Refused(String),
+    /// Not tried (the TCP tables are not both selected, or /proc is chosen).
+    NotAsked,
+}
+
+/// -N: both TCP tables with one request, when both are selected and netlink may serve them.
+/// By default every namespace shares the host's TCP hash tables, and each dump walks all of
+/// them, skipping other namespaces' sockets: one walk for both families instead of two halves
+/// what listing many namespaces costs the kernel. The sockets and how each table was served are
+/// the same as per-table dumps give, in the same order (IPv4 then IPv6, each in walk order).
+fn dump_tcp_both(cfg: &Config, sources: &mut Sources) -> TcpBoth {
+    if cfg.source == SourceChoice::Proc
+        || !cfg.tables.contains(&TCP4)
+        || !cfg.tables.contains(&TCP6)
+    {
+        return TcpBoth::NotAsked;
+    }
+    let query = query_for(cfg, TCP4);
+    if query != query_for(cfg, TCP6) {
+        return TcpBoth::NotAsked;
+    }
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
+    let mut sink = |s: &Socket| {
+        match s.inet().map(|i| i.family) {
+            Some(crate::model::Family::V6) => v6.push(s.clone()),
+            _ => v4.push(s.clone()),
+        }
+        Ok(())
+    };
+    match sources.list_tcp_both(&query, &mut sink) {
+        Ok((mut served, mut served6)) => {
+            let note = "one TCPDIAG_GETSOCK request for tcp and tcp6".to_string();
+            served.note = Some(note.clone());
+            served6.note = Some(note);
+            TcpBoth::Dumped {
+                tcp: (v4, served),
+                tcp6: (v6, served6),
+            }
+        }
+        // What came before the error is dropped: the per-table dumps list it again.
+        Err(e) => TcpBoth::Refused(crate::report::chain(&e)),
+    }
 }
 
 /// -N: finds the namespaces, dumps each from a thread inside it (a few at a time) while the

@@ -77,19 +77,37 @@ c = socket.create_connection(l.getsockname()); a, _ = l.accept()\n\
 print(os.getpid(), l.getsockname()[1], c.getsockname()[1], flush=True)\n\
 sys.stdin.read()\n";
 
+/// HOLD for both families: a listener on 127.0.0.1 and one on ::1, each with a connection;
+/// prints `pid v4-listener-port v6-listener-port`.
+const HOLD_BOTH: &str = "import socket, sys, os\n\
+held = []\n\
+for fam, host in ((socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')): \
+l = socket.socket(fam); l.bind((host, 0)); l.listen(8); \
+c = socket.create_connection(l.getsockname()[:2]); a, _ = l.accept(); held += [l, c, a]\n\
+print(os.getpid(), held[0].getsockname()[1], held[3].getsockname()[1], flush=True)\n\
+sys.stdin.read()\n";
+
 /// A process holding sockets somewhere, killed and reaped on drop.
 struct Holder {
     child: Child,
     pid: u32,
     listen_port: u16,
+    /// The third number the script printed (HOLD: the client's port; HOLD_BOTH: the IPv6
+    /// listener's).
+    other_port: u16,
 }
 
 impl Holder {
     /// Runs `prefix… python3 -c HOLD` and reads what it prints.
     fn spawn(prefix: &[&str]) -> Holder {
+        Holder::spawn_script(prefix, HOLD)
+    }
+
+    /// Runs `prefix… python3 -c script` and reads the three numbers it prints.
+    fn spawn_script(prefix: &[&str], script: &str) -> Holder {
         let mut cmd = Command::new(prefix[0]);
         cmd.args(&prefix[1..])
-            .args(["python3", "-c", HOLD])
+            .args(["python3", "-c", script])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn holder");
@@ -105,6 +123,7 @@ impl Holder {
             child,
             pid: f[0],
             listen_port: f[1] as u16,
+            other_port: f[2] as u16,
         }
     }
 
@@ -246,6 +265,164 @@ fn filters_are_applied_in_every_namespace() {
     assert_eq!(list.len(), 2, "two established ends: {}", r.explain());
     let (r, list) = listed(&["-N", &ns.name, "-tln", "--json"]);
     assert_eq!(list.len(), 1, "-l: only the listener: {}", r.explain());
+}
+
+/// `--json` output of `args` with each socket's `"netns"` key taken out (and checked to be
+/// `ns`'s), sorted: what `-N` lists, to compare with a run inside the namespace.
+fn without_netns(r: &Run, ns: &NamedNs) -> Vec<String> {
+    let mut v: Vec<String> = r
+        .json()
+        .into_iter()
+        .map(|mut s| {
+            assert_eq!(netns_of(&s).0, ns.inode(), "{}", r.explain());
+            s.as_object_mut().expect("an object").remove("netns");
+            s.to_string()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// `rnetstat args --json` run inside `ns` (`ip netns exec`), sorted.
+fn inside(ns: &NamedNs, args: &[&str]) -> Vec<String> {
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &ns.name, BIN])
+        .args(args)
+        .arg("--json");
+    let mut v: Vec<String> = json_records(&run_ok(cmd))
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+/// With both TCP tables selected, -N asks the kernel for both in one legacy TCPDIAG_GETSOCK
+/// dump (one walk of the shared hash tables instead of two): what it lists, for IPv4 and IPv6,
+/// with states, a filter the kernel applies, and tcp_info, is what rnetstat lists inside the
+/// namespace, and -v says how the tables were asked for.
+#[test]
+fn both_tcp_tables_under_n_are_what_the_namespace_itself_lists() {
+    if cannot_run() {
+        return;
+    }
+    if !have_ipv6() {
+        skip("needs IPv6 on loopback");
+        return;
+    }
+    let ns = NamedNs::new("both");
+    let h = Holder::spawn_script(&["ip", "netns", "exec", &ns.name], HOLD_BOTH);
+    let (p4, p6) = (h.listen_port, h.other_port);
+    let sport = format!("sport = :{p4} or sport = :{p6}");
+    let cases: [&[&str]; 5] = [
+        &["-tan"],
+        &["-tln"],
+        &["-tn"],
+        &["-tan", &sport],
+        &[
+            "-tn",
+            "state",
+            "established",
+            "dport",
+            "=",
+            &format!(":{p6}"),
+        ],
+    ];
+    for args in cases {
+        let mut with_n = vec!["-N", &ns.name, "-v", "--json"];
+        with_n.extend_from_slice(args);
+        let r = rnetstat(&with_n);
+        let got = without_netns(&r, &ns);
+        assert_eq!(got, inside(&ns, args), "{}", r.explain());
+        assert!(!got.is_empty(), "{}", r.explain());
+        for table in ["tcp", "tcp6"] {
+            let said = format!(
+                "{table}: netlink sock_diag (one TCPDIAG_GETSOCK request for tcp and tcp6)"
+            );
+            assert!(r.stderr().contains(&said), "{said}: {}", r.explain());
+        }
+    }
+    // Both families are there, listeners and connections.
+    let r = rnetstat(&["-N", &ns.name, "-tan", "--json"]);
+    let list = r.json();
+    for (proto, port) in [("tcp", p4), ("tcp6", p6)] {
+        let mine: Vec<_> = list
+            .iter()
+            .filter(|s| s["proto"] == proto && s["local"]["port"].as_u64() == Some(port.into()))
+            .collect();
+        assert_eq!(
+            mine.len(),
+            2,
+            "{proto}: listener and accepted end: {}",
+            r.explain()
+        );
+    }
+    // The kernel's filter: nothing but the two listeners and their accepted ends.
+    let (r, list) = listed(&["-N", &ns.name, "-tan", "--json", &sport]);
+    assert_eq!(list.len(), 4, "{}", r.explain());
+    // --info: tcp_info on every socket of both families.
+    let (r, list) = listed(&["-N", &ns.name, "-tn", "--info", "--json"]);
+    assert_eq!(list.len(), 4, "{}", r.explain());
+    assert!(
+        list.iter().all(|s| s["info"].is_object()),
+        "{}",
+        r.explain()
+    );
+    assert_eq!(
+        list.iter().filter(|s| s["proto"] == "tcp6").count(),
+        2,
+        "{}",
+        r.explain()
+    );
+}
+
+/// Where the kernel refuses the one request for both TCP tables, -N asks per table, as without
+/// it, and says so with -v: an ordinary user's filter program with a mark test is refused
+/// (EPERM: it needs CAP_NET_ADMIN), and the per-table dumps then go without the program.
+#[test]
+fn a_refused_request_for_both_tcp_tables_falls_back_to_one_per_table() {
+    if cannot_run() || !have("setpriv") && skip("needs setpriv") {
+        return;
+    }
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let filter = format!("fwmark = 0 and sport = :{port}");
+    let mut args = vec!["-N", "all", "-tln", "-v", "--json"];
+    args.extend(filter.split(' '));
+    let bin = SharedBin::new("netns-fallback");
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin.path)
+        .args(&args)
+        .output()
+        .expect("setpriv");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{}", describe("nobody", &out));
+    let list = json_records(&out);
+    assert_eq!(
+        list.iter()
+            .filter(|s| s["local"]["port"].as_u64() == Some(port.into()))
+            .count(),
+        1,
+        "the listener, found by the user-space filter: {}",
+        describe("nobody", &out)
+    );
+    for table in ["tcp", "tcp6"] {
+        let said = format!(
+            "{table}: netlink sock_diag (one TCPDIAG_GETSOCK request for tcp and tcp6 failed, so \
+asked per table: netlink sock_diag is denied"
+        );
+        assert!(stderr.contains(&said), "{said}: {stderr}");
+    }
+    // Root may run the program: one request for both.
+    let r = rnetstat(&args);
+    assert_eq!(r.json().len(), 1, "{}", r.explain());
+    assert!(
+        r.stderr()
+            .contains("tcp: netlink sock_diag (one TCPDIAG_GETSOCK request for tcp and tcp6)\n"),
+        "{}",
+        r.explain()
+    );
 }
 
 #[test]

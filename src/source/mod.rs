@@ -14,6 +14,9 @@ use std::path::PathBuf;
 
 pub use error::SourceError;
 
+#[cfg(test)]
+mod tcp_both_tests;
+
 use crate::model::{Socket, Table};
 
 /// A 32-bit count as the kernel reports it, or `None` for its "no value" sentinel: −1 as
@@ -53,6 +56,9 @@ pub struct Served {
     pub skipped: Vec<String>,
     /// The kernel flagged the dump as interrupted by concurrent changes.
     pub interrupted: bool,
+    /// How the table was asked for, when it was not the usual request of its own (shown with
+    /// -v): the TCP tables dumped together, or why that was not done.
+    pub note: Option<String>,
 }
 
 impl Served {
@@ -63,6 +69,7 @@ impl Served {
             fallback_reason: None,
             skipped: Vec::new(),
             interrupted: false,
+            note: None,
         }
     }
 }
@@ -254,6 +261,56 @@ impl Sources {
             }
             other => other,
         }
+    }
+
+    /// Lists both TCP tables (IPv4 and IPv6) with one netlink request, which the kernel answers
+    /// with one walk of its TCP hash tables where [`Sources::list`] per table takes two (see
+    /// [`netlink::Netlink::dump_tcp_both`]). `sink` gets the sockets of both families as they
+    /// come; how each table was served comes back as (tcp, tcp6), the same as per-table lists
+    /// would give.
+    ///
+    /// Nothing falls back here: on any error, whatever `sink` got must be dropped and the
+    /// tables listed one by one (which also takes the /proc fallback where it is due). With
+    /// `/proc` chosen, this is an error at once.
+    pub fn list_tcp_both(
+        &mut self,
+        query: &Query,
+        sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+    ) -> Result<(Served, Served), SourceError> {
+        use crate::model::{Family, InetProto};
+        if self.choice == SourceChoice::Proc {
+            return Err(SourceError::Unsupported {
+                table: Table::Inet(InetProto::Tcp, Family::V4),
+                errno: libc::EOPNOTSUPP,
+            });
+        }
+        let nl = match &mut self.netlink {
+            Some(nl) => nl,
+            slot => {
+                let mut nl = netlink::Netlink::open(Table::Inet(InetProto::Tcp, Family::V4))?;
+                nl.one_thread = self.one_thread;
+                slot.insert(nl)
+            }
+        };
+        // Repeats are dropped per table, as per-table lists drop them.
+        let (mut once4, mut once6) = (Once::new(), Once::new());
+        let mut each = |s: &Socket| {
+            let once = match s.inet().map(|i| i.family) {
+                Some(Family::V6) => &mut once6,
+                _ => &mut once4,
+            };
+            if once.first(s) {
+                sink(s)
+            } else {
+                Ok(())
+            }
+        };
+        let result = nl.dump_tcp_both(query, &mut each);
+        if result.is_err() {
+            // After an error the socket may hold the rest of a dump: never reuse it.
+            self.netlink = None;
+        }
+        result
     }
 
     /// Starts the netlink dump of `table` early and holds up to `limit` bytes of it until

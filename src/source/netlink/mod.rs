@@ -109,13 +109,17 @@ impl Netlink {
         })
     }
 
-    /// Sends the dump request for `table`; returns its sequence number.
-    fn send_dump(&mut self, table: Table, query: &Query) -> Result<u32, SourceError> {
+    /// Sends the dump request for `table` (with `ask`, the legacy request for both TCP
+    /// tables); returns its sequence number.
+    fn send_dump(&mut self, table: Table, query: &Query, ask: Ask) -> Result<u32, SourceError> {
         self.seq = self.seq.wrapping_add(1);
         let send = |bytes: Vec<u8>| self.sock.send(&bytes, 0);
-        dump_request(table, query, self.seq)
-            .and_then(send)
-            .map_err(|e| classify(table, io_errno(&e)))?;
+        match ask {
+            Ask::Table => dump_request(table, query, self.seq),
+            Ask::TcpBoth => tcp_both_request(query, self.seq),
+        }
+        .and_then(send)
+        .map_err(|e| classify(table, io_errno(&e)))?;
         Ok(self.seq)
     }
 
@@ -138,7 +142,7 @@ impl Netlink {
             error: None,
             ended: false,
         };
-        match self.send_dump(table, query) {
+        match self.send_dump(table, query, Ask::Table) {
             Ok(seq) => ahead.seq = seq,
             Err(e) => ahead.error = Some(e),
         }
@@ -172,8 +176,45 @@ impl Netlink {
         sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
         prefetch: Prefetch<'_>,
     ) -> Result<Served, SourceError> {
+        self.dump_as(table, query, Ask::Table, sink, prefetch)
+            .map(|(served, _)| served)
+    }
+
+    /// Dumps both TCP tables (IPv4 and IPv6) with one legacy `TCPDIAG_GETSOCK` request, which
+    /// the kernel answers with one walk of its TCP hash tables for both families where two
+    /// `SOCK_DIAG_BY_FAMILY` requests take two. `sink` gets the sockets of both families as
+    /// the walk meets them; how each table was served comes back as (tcp, tcp6).
+    ///
+    /// Kernels that do not know the request answer with an error, as for any table they cannot
+    /// list; the caller then asks per table.
+    pub fn dump_tcp_both(
+        &mut self,
+        query: &Query,
+        sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+    ) -> Result<(Served, Served), SourceError> {
+        let (v4, v6) = (
+            Table::Inet(InetProto::Tcp, Family::V4),
+            Table::Inet(InetProto::Tcp, Family::V6),
+        );
+        let (served, served6) = self.dump_as(v4, query, Ask::TcpBoth, sink, None)?;
+        Ok((
+            served,
+            served6.unwrap_or_else(|| Served::new(v6, SourceKind::Netlink)),
+        ))
+    }
+
+    /// [`Netlink::dump`] with the request `ask`: with [`Ask::TcpBoth`], `table` is the IPv4 TCP
+    /// table and the second [`Served`] the IPv6 one's.
+    fn dump_as(
+        &mut self,
+        table: Table,
+        query: &Query,
+        ask: Ask,
+        sink: &mut dyn FnMut(&Socket) -> std::io::Result<()>,
+        prefetch: Prefetch<'_>,
+    ) -> Result<(Served, Option<Served>), SourceError> {
         let (seq, queued, rest) = match self.ahead.take() {
-            Some(a) if a.table == table && a.query == *query => {
+            Some(a) if ask == Ask::Table && a.table == table && a.query == *query => {
                 let rest = match (a.error, a.ended) {
                     (Some(e), _) => Rest::Failed(e),
                     (None, true) => Rest::Held,
@@ -187,17 +228,23 @@ impl Netlink {
                 let one_thread = self.one_thread;
                 *self = Netlink::open(table)?;
                 self.one_thread = one_thread;
-                (self.send_dump(table, query)?, Vec::new(), Rest::Live)
+                (self.send_dump(table, query, ask)?, Vec::new(), Rest::Live)
             }
-            None => (self.send_dump(table, query)?, Vec::new(), Rest::Live),
+            None => (self.send_dump(table, query, ask)?, Vec::new(), Rest::Live),
         };
         let mut dec = Decoder {
             table,
             query,
             seq,
+            record: match ask {
+                Ask::Table => parse::SOCK_DIAG_BY_FAMILY,
+                Ask::TcpBoth => parse::TCPDIAG_GETSOCK,
+            },
             prefetch,
             sink,
             served: Served::new(table, SourceKind::Netlink),
+            served6: (ask == Ask::TcpBoth)
+                .then(|| Served::new(Table::Inet(InetProto::Tcp, Family::V6), SourceKind::Netlink)),
         };
         let ended = match rest {
             Rest::Live => None,
@@ -207,7 +254,7 @@ impl Netlink {
         if let Some(not_live) = ended {
             // Nothing more to receive: the datagrams held end the dump, or the error does.
             let r = queued.iter().find_map(|d| dec.feed(d)).unwrap_or(not_live);
-            return r.map(|()| dec.served);
+            return r.map(|()| (dec.served, dec.served6));
         }
         if self.one_thread {
             let r = match queued.iter().find_map(|d| dec.feed(d)) {
@@ -215,12 +262,12 @@ impl Netlink {
                 None => pump(&self.sock, &mut self.buf, &mut dec, usize::MAX)
                     .unwrap_or(Err(no_done(table))),
             };
-            return r.map(|()| dec.served);
+            return r.map(|()| (dec.served, dec.served6));
         }
         if queued.is_empty() {
             // Most dumps end within a few datagrams: no thread for them.
             if let Some(r) = pump(&self.sock, &mut self.buf, &mut dec, SYNC_DATAGRAMS) {
-                return r.map(|()| dec.served);
+                return r.map(|()| (dec.served, dec.served6));
             }
         }
         let sock = &self.sock;
@@ -262,8 +309,17 @@ impl Netlink {
             }
             Err(no_done(table))
         });
-        r.map(|()| dec.served)
+        r.map(|()| (dec.served, dec.served6))
     }
+}
+
+/// Which request a dump is asked with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// `SOCK_DIAG_BY_FAMILY` for one table.
+    Table,
+    /// The legacy `TCPDIAG_GETSOCK`: both TCP tables in one walk.
+    TcpBoth,
 }
 
 /// Receives up to `max` datagrams into `buf`, feeding each to `dec`; `Some` once the dump
@@ -385,6 +441,64 @@ fn dump_request(table: Table, query: &Query, seq: u32) -> Result<Vec<u8>, std::i
     }
 }
 
+/// The bytes of the legacy `TCPDIAG_GETSOCK` dump request, for the TCP sockets of both
+/// families at once, with sequence number `seq`: the header, a `struct inet_diag_req` (the
+/// layout before `inet_diag_req_v2`), and the bytecode as in [`dump_request`]. The kernel
+/// (`inet_diag_dump_compat`) turns it into a v2 request for IPPROTO_TCP with `sdiag_family`
+/// AF_UNSPEC, so one walk of the TCP hash tables yields both families. Pure, for the golden
+/// bytes in `request_tests.rs`.
+fn tcp_both_request(query: &Query, seq: u32) -> Result<Vec<u8>, std::io::Error> {
+    let ext = if wants_internals(Table::Inet(InetProto::Tcp, Family::V4), query) {
+        (ExtensionFlags::INFO
+            | ExtensionFlags::CONG
+            | ExtensionFlags::SKMEMINFO
+            | ExtensionFlags::SHUTDOWN)
+            .bits()
+    } else {
+        0
+    };
+    let mut bytes = Vec::with_capacity(parse::NLMSG_HDRLEN + INET_DIAG_REQ_LEN);
+    let len = (parse::NLMSG_HDRLEN + INET_DIAG_REQ_LEN) as u32;
+    bytes.extend_from_slice(&len.to_ne_bytes()); // nlmsg_len
+    bytes.extend_from_slice(&parse::TCPDIAG_GETSOCK.to_ne_bytes()); // nlmsg_type
+    bytes.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes()); // nlmsg_flags
+    bytes.extend_from_slice(&seq.to_ne_bytes()); // nlmsg_seq
+    bytes.extend_from_slice(&0u32.to_ne_bytes()); // nlmsg_pid: the kernel fills it in
+                                                  // idiag_family: ignored by dumps, which ask for every family; AF_INET as ss sends it.
+    bytes.push(libc::AF_INET as u8);
+    bytes.push(0); // idiag_src_len: unused
+    bytes.push(0); // idiag_dst_len: unused
+    bytes.push(ext); // idiag_ext
+    bytes.extend_from_slice(&[0; 48]); // id (inet_diag_sockid): any port, address, interface
+    bytes.extend_from_slice(&query.states.to_ne_bytes()); // idiag_states
+    bytes.extend_from_slice(&0u32.to_ne_bytes()); // idiag_dbs: unused
+    if let Some(code) = query.bytecode.as_deref() {
+        append_bytecode(&mut bytes, code)?;
+    }
+    Ok(bytes)
+}
+
+/// `sizeof(struct inet_diag_req)`.
+const INET_DIAG_REQ_LEN: usize = 60;
+
+/// Appends `code` to the request `bytes` as an INET_DIAG_REQ_BYTECODE attribute, fixing up
+/// `nlmsg_len`.
+fn append_bytecode(bytes: &mut Vec<u8>, code: &[u8]) -> Result<(), std::io::Error> {
+    let attr_len = 4 + code.len();
+    let (Ok(rta_len), Ok(total)) = (
+        u16::try_from(attr_len),
+        u32::try_from(bytes.len() + attr_len.div_ceil(4) * 4),
+    ) else {
+        return Err(std::io::Error::other("filter bytecode too long"));
+    };
+    bytes.extend_from_slice(&rta_len.to_ne_bytes()); // rta_len
+    bytes.extend_from_slice(&crate::filter::bytecode::INET_DIAG_REQ_BYTECODE.to_ne_bytes());
+    bytes.extend_from_slice(code);
+    bytes.resize(total as usize, 0);
+    bytes[..4].copy_from_slice(&total.to_ne_bytes()); // nlmsg_len
+    Ok(())
+}
+
 /// A dump request as bytes; `bytecode`, when given, follows the request as an
 /// INET_DIAG_REQ_BYTECODE attribute.
 fn encode_request(
@@ -402,18 +516,7 @@ fn encode_request(
     packet.serialize(&mut bytes);
     patch(&mut bytes[parse::NLMSG_HDRLEN..]);
     if let Some(code) = bytecode {
-        let attr_len = 4 + code.len();
-        let (Ok(rta_len), Ok(total)) = (
-            u16::try_from(attr_len),
-            u32::try_from(bytes.len() + attr_len.div_ceil(4) * 4),
-        ) else {
-            return Err(std::io::Error::other("filter bytecode too long"));
-        };
-        bytes.extend_from_slice(&rta_len.to_ne_bytes()); // rta_len
-        bytes.extend_from_slice(&crate::filter::bytecode::INET_DIAG_REQ_BYTECODE.to_ne_bytes());
-        bytes.extend_from_slice(code);
-        bytes.resize(total as usize, 0);
-        bytes[..4].copy_from_slice(&total.to_ne_bytes()); // nlmsg_len
+        append_bytecode(&mut bytes, code)?;
     }
     Ok(bytes)
 }
@@ -440,21 +543,27 @@ struct Decoder<'a, 's> {
     table: Table,
     query: &'a Query,
     seq: u32,
+    /// The nlmsg_type of the records: SOCK_DIAG_BY_FAMILY, or TCPDIAG_GETSOCK for the legacy
+    /// request.
+    record: u16,
     prefetch: Prefetch<'a>,
     sink: &'a mut (dyn FnMut(&Socket) -> std::io::Result<()> + 's),
     served: Served,
+    /// With the legacy request for both TCP tables, how the IPv6 one was served (`served` is
+    /// the IPv4 one's).
+    served6: Option<Served>,
 }
 
 impl Decoder<'_, '_> {
     /// Decodes one datagram of the dump, handing its sockets to the sink.
     fn feed(&mut self, datagram: &[u8]) -> Ended {
-        let (table, query, seq) = (self.table, self.query, self.seq);
+        let (table, query, seq, record) = (self.table, self.query, self.seq, self.record);
         let states = query.states;
         let internals = wants_internals(table, query);
         if let Some(prefetch) = self.prefetch {
             let inodes: Vec<u64> = parse::messages(datagram)
                 .filter_map(Result::ok)
-                .filter(|m| m.seq == seq && m.kind == parse::SOCK_DIAG_BY_FAMILY)
+                .filter(|m| m.seq == seq && m.kind == record)
                 .filter_map(|m| parse::record_inode(m.payload, table == Table::Unix))
                 .collect();
             prefetch(&inodes);
@@ -469,6 +578,9 @@ impl Decoder<'_, '_> {
             }
             if msg.flags & parse::NLM_F_DUMP_INTR != 0 {
                 self.served.interrupted = true;
+                if let Some(s6) = &mut self.served6 {
+                    s6.interrupted = true; // one walk served both
+                }
             }
             match msg.kind {
                 parse::NLMSG_DONE => {
@@ -488,7 +600,7 @@ impl Decoder<'_, '_> {
                         }),
                     });
                 }
-                parse::SOCK_DIAG_BY_FAMILY => {
+                kind if kind == record => {
                     let rec = match table {
                         Table::Inet(proto, _) => {
                             parse::inet(msg.payload, proto, internals, query.labels).map(|mut s| {
@@ -521,10 +633,16 @@ impl Decoder<'_, '_> {
                                 }
                             }
                         }
-                        Err(e) => self
-                            .served
-                            .skipped
-                            .push(format!("netlink {table} record: {e}")),
+                        Err(e) => match &mut self.served6 {
+                            // The legacy request's records are of both families.
+                            Some(s6) if msg.payload.first() == Some(&(libc::AF_INET6 as u8)) => {
+                                s6.skipped.push(format!("netlink {} record: {e}", s6.table))
+                            }
+                            _ => self
+                                .served
+                                .skipped
+                                .push(format!("netlink {table} record: {e}")),
+                        },
                     }
                 }
                 _ => {}

@@ -16,6 +16,9 @@ pub const NLMSG_HDRLEN: usize = 16;
 pub const NLMSG_ERROR: u16 = 2;
 pub const NLMSG_DONE: u16 = 3;
 pub const SOCK_DIAG_BY_FAMILY: u16 = 20;
+/// The legacy TCP request, `TCPDIAG_GETSOCK`: its records come back with this type too (an
+/// `inet_diag_msg`, as for [`SOCK_DIAG_BY_FAMILY`]), for IPv4 and IPv6 sockets in one dump.
+pub const TCPDIAG_GETSOCK: u16 = 18;
 /// Set by the kernel when the table changed during the dump (the dump may miss or repeat rows).
 pub const NLM_F_DUMP_INTR: u16 = 0x10;
 

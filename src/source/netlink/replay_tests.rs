@@ -224,3 +224,114 @@ fn a_capture_without_its_done_is_an_error_not_a_short_listing() {
     let r = nl.dump(table, &query, &mut |_| Ok(()), None);
     assert!(matches!(r, Err(SourceError::Netlink { .. })), "{r:?}");
 }
+
+/// `capture`'s records (not its DONE) as messages of `kind` with sequence `seq` and `flags`.
+fn records_as(capture: &[u8], kind: u16, seq: u32, flags: u16) -> Vec<u8> {
+    let mut out = Vec::new();
+    for mut m in one_message_each(capture) {
+        if u16::from_ne_bytes([m[4], m[5]]) != parse::SOCK_DIAG_BY_FAMILY {
+            continue;
+        }
+        m[4..6].copy_from_slice(&kind.to_ne_bytes()); // nlmsg_type
+        m[6..8].copy_from_slice(&flags.to_ne_bytes()); // nlmsg_flags
+        m[8..12].copy_from_slice(&seq.to_ne_bytes()); // nlmsg_seq
+        m.resize(m.len().div_ceil(4) * 4, 0);
+        out.extend(m);
+    }
+    out
+}
+
+/// A DONE with code 0 for dump `seq`.
+fn done(seq: u32) -> Vec<u8> {
+    let mut d = Vec::new();
+    d.extend(20u32.to_ne_bytes()); // nlmsg_len
+    d.extend(parse::NLMSG_DONE.to_ne_bytes()); // nlmsg_type
+    d.extend(2u16.to_ne_bytes()); // nlmsg_flags: NLM_F_MULTI
+    d.extend(seq.to_ne_bytes()); // nlmsg_seq
+    d.extend(0u32.to_ne_bytes()); // nlmsg_pid
+    d.extend(0i32.to_ne_bytes()); // the code
+    d
+}
+
+/// The legacy request's answer: records of type TCPDIAG_GETSOCK of both families, one
+/// interrupted, one IPv6 record cut short. The decoder hands both families to the sink in walk
+/// order, ignores records of another type, and says for each table what the per-table dumps
+/// would have said: the cut record skipped in tcp6's entry, the interruption in both.
+#[test]
+fn the_legacy_tcp_answer_decodes_both_families_and_serves_each_table() {
+    let seq = 5;
+    let mut datagram = records_as(&seed("tcp6.bin"), parse::TCPDIAG_GETSOCK, seq, 2);
+    datagram.extend(records_as(
+        &seed("tcp4.bin"),
+        parse::TCPDIAG_GETSOCK,
+        seq,
+        2 | parse::NLM_F_DUMP_INTR,
+    ));
+    // A SOCK_DIAG_BY_FAMILY record is not part of this dump.
+    datagram.extend(records_as(
+        &seed("udp4.bin"),
+        parse::SOCK_DIAG_BY_FAMILY,
+        seq,
+        2,
+    ));
+    // An IPv6 record too short to be an inet_diag_msg.
+    let mut cut = Vec::new();
+    cut.extend(24u32.to_ne_bytes()); // nlmsg_len: 8 bytes of payload
+    cut.extend(parse::TCPDIAG_GETSOCK.to_ne_bytes());
+    cut.extend(2u16.to_ne_bytes());
+    cut.extend(seq.to_ne_bytes());
+    cut.extend(0u32.to_ne_bytes());
+    cut.extend([10, 1, 0, 0, 0, 0, 0, 0]); // AF_INET6, ESTABLISHED, then nothing
+    datagram.extend(cut);
+    datagram.extend(done(seq));
+
+    let query = Query {
+        states: State::KNOWN_MASK,
+        ..Query::default()
+    };
+    let mut got = Vec::new();
+    let mut sink = |s: &Socket| {
+        got.push(s.clone());
+        Ok(())
+    };
+    let mut dec = Decoder {
+        table: Table::Inet(InetProto::Tcp, Family::V4),
+        query: &query,
+        seq,
+        record: parse::TCPDIAG_GETSOCK,
+        prefetch: None,
+        sink: &mut sink,
+        served: Served::new(Table::Inet(InetProto::Tcp, Family::V4), SourceKind::Netlink),
+        served6: Some(Served::new(
+            Table::Inet(InetProto::Tcp, Family::V6),
+            SourceKind::Netlink,
+        )),
+    };
+    assert!(matches!(dec.feed(&datagram), Some(Ok(()))));
+    let (served, served6) = (dec.served, dec.served6.expect("tcp6's entry"));
+    assert_eq!(
+        ports(&got),
+        [
+            (Listen, 39569, 0),
+            (Established, 39569, 46258),
+            (Established, 46258, 39569),
+            (Listen, 2024, 0),
+            (Listen, 43725, 0),
+            (Established, 56976, 43725),
+            (Established, 43725, 56976),
+        ]
+    );
+    let families: Vec<_> = got.iter().map(|s| s.table()).collect();
+    assert_eq!(
+        families,
+        [
+            [Table::Inet(InetProto::Tcp, Family::V6); 3].as_slice(),
+            &[Table::Inet(InetProto::Tcp, Family::V4); 4],
+        ]
+        .concat()
+    );
+    assert!(served.skipped.is_empty(), "{:?}", served.skipped);
+    assert_eq!(served6.skipped.len(), 1, "{:?}", served6.skipped);
+    assert!(served6.skipped[0].starts_with("netlink tcp6 record"));
+    assert!(served.interrupted && served6.interrupted);
+}

@@ -165,3 +165,62 @@ fn a_unix_dump_for_connections_asks_for_listeners_and_their_queue() {
     assert_eq!(&got[20..24], &listening.to_le_bytes());
     assert_eq!(&got[28..32], &(0x01u32 | 0x04 | 0x10 | 0x40).to_le_bytes()); // no ICONS
 }
+
+/// The legacy TCPDIAG_GETSOCK request for both TCP tables: a 16-byte header of type 18 and a
+/// 60-byte `struct inet_diag_req`.
+fn tcp_both(len: u32, seq: u32, ext: u8, states: u32) -> Vec<u8> {
+    let mut r = Vec::new();
+    r.extend(len.to_le_bytes()); // nlmsg_len: the whole request
+    r.extend([18, 0]); // nlmsg_type: TCPDIAG_GETSOCK
+    r.extend([0x01, 0x03]); // nlmsg_flags: NLM_F_REQUEST | NLM_F_DUMP (0x301)
+    r.extend(seq.to_le_bytes()); // nlmsg_seq
+    r.extend([0, 0, 0, 0]); // nlmsg_pid: the kernel fills in ours
+    r.push(2); // idiag_family: AF_INET as ss sends it (a dump asks for every family)
+    r.push(0); // idiag_src_len: unused
+    r.push(0); // idiag_dst_len: unused
+    r.push(ext); // idiag_ext: extension bits, as in inet_diag_req_v2
+    r.extend([0; 2]); // id.idiag_sport (network order): any
+    r.extend([0; 2]); // id.idiag_dport: any
+    r.extend([0; 16]); // id.idiag_src: any
+    r.extend([0; 16]); // id.idiag_dst: any
+    r.extend([0; 4]); // id.idiag_if: any interface
+    r.extend([0; 8]); // id.idiag_cookie: unused by dumps
+    r.extend(states.to_le_bytes()); // idiag_states: one bit per TCP_* state
+    r.extend([0; 4]); // idiag_dbs: unused
+    r
+}
+
+#[test]
+fn tcp_both_dump_is_the_legacy_request_with_the_states_asked() {
+    let got = tcp_both_request(&query(0x0fff, false, None), 11).expect("builds");
+    assert_eq!(got, tcp_both(76, 11, 0, 0x0fff)); // 16 + 60
+}
+
+#[test]
+fn tcp_both_dump_with_internals_and_bytecode_asks_as_the_per_table_dumps_do() {
+    let got =
+        tcp_both_request(&query(1 << 10, true, Some(vec![9, 8, 7, 6, 5])), 12).expect("builds");
+    // 16 + 60 + 4 (rtattr) + 5 (code) + 3 (padding to 4);
+    // ext = INFO | CONG | SKMEMINFO | SHUTDOWN, as tcp6_dump_with_internals_… above
+    let mut want = tcp_both(88, 12, 2 | 8 | 64 | 128, 1 << 10);
+    want.extend([9, 0]); // rta_len: 4 + 5 bytes of code (padding not counted)
+    want.extend([1, 0]); // rta_type: INET_DIAG_REQ_BYTECODE
+    want.extend([9, 8, 7, 6, 5]); // the code
+    want.extend([0, 0, 0]); // padding to a 4-byte boundary
+    assert_eq!(got, want);
+    // The same program and extensions as a per-table request carries.
+    let v2 = dump_request(
+        Table::Inet(InetProto::Tcp, Family::V6),
+        &query(1 << 10, true, Some(vec![9, 8, 7, 6, 5])),
+        12,
+    )
+    .expect("builds");
+    assert_eq!(got[19], v2[18], "idiag_ext");
+    assert_eq!(&got[76..], &v2[72..], "the bytecode attribute");
+}
+
+#[test]
+fn tcp_both_bytecode_longer_than_an_attribute_can_hold_is_refused() {
+    let too_long = vec![0u8; usize::from(u16::MAX)];
+    assert!(tcp_both_request(&query(0x0fff, false, Some(too_long)), 1).is_err());
+}
