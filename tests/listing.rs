@@ -257,6 +257,7 @@ fn time_wait_is_held_by_the_side_that_closed_first() {
     let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
     let (mut accepted, _) = listener.accept().expect("accept");
     let client_port = client.local_addr().expect("addr").port();
+    let server_port = listener.local_addr().expect("addr").port();
     drop(client); // the client closes first...
     let mut buf = [0u8; 1];
     assert_eq!(accepted.read(&mut buf).expect("eof"), 0);
@@ -271,9 +272,14 @@ fn time_wait_is_held_by_the_side_that_closed_first() {
     }
     for source in SOURCES {
         let l = list(source, &["-t", "-o"]);
+        // Towards our listener: the same local port may be in TIME_WAIT towards another
+        // address, left by a test running alongside.
         let tw: Vec<_> = by_local_port(&l, client_port)
             .into_iter()
-            .filter(|s| s["state"] == "TIME_WAIT")
+            .filter(|s| {
+                s["state"] == "TIME_WAIT"
+                    && s["remote"]["port"].as_u64() == Some(u64::from(server_port))
+            })
             .collect();
         assert_eq!(
             tw.len(),
