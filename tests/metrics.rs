@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{is_root, promtool_check, rnetstat, BIN};
+use common::{is_root, promtool_check, rnetstat, SharedBin, BIN};
 
 fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -705,16 +705,8 @@ fn program_sockets_count_only_sockets_with_a_visible_owner() {
         return skip("needs setpriv (util-linux)");
     }
     // The build tree may be closed to other users: nobody runs a copy.
-    let dir = TempDir::new("nobody");
-    let bin = dir.0.join("rnetstat");
-    std::fs::copy(BIN, &bin).expect("copy the binary");
-    {
-        use std::os::unix::fs::PermissionsExt;
-        for p in [&dir.0, &bin] {
-            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        }
-    }
-    let bin_for_nobody = bin.clone();
+    let bin = SharedBin::new("metrics-nobody");
+    let bin_for_nobody = bin.path.clone();
     let r = in_new_netns(move || {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
         let port = listener.local_addr().expect("addr").port();

@@ -696,18 +696,11 @@ fn an_ordinary_user_lists_what_it_can_and_says_what_it_skipped() {
     let ns = NamedNs::new("user");
     let _h = Holder::in_named(&ns);
     // The build tree may be closed to other users: run a copy.
-    let dir = std::env::temp_dir().join(format!("rnetstat-netns-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let bin = dir.join("rnetstat");
-    std::fs::copy(BIN, &bin).expect("copy");
-    use std::os::unix::fs::PermissionsExt;
-    for p in [&dir, &bin] {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    let bin = SharedBin::new("netns-user");
     let run = |args: &[&str]| {
         Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin)
+            .arg(&bin.path)
             .args(args)
             .output()
             .expect("setpriv")
@@ -758,7 +751,6 @@ fn an_ordinary_user_lists_what_it_can_and_says_what_it_skipped() {
             assert!(n >= 1, "says how many: {stderr}");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Reads `child`'s stdout lines on a thread, so a test can wait for one with a deadline.

@@ -775,18 +775,11 @@ fn an_ordinary_user_gets_their_own_namespace_and_one_hint() {
     }
     let ns = populated("nsusr");
     // The build tree may be closed to other users: run a copy.
-    let dir = std::env::temp_dir().join(format!("rnetstat-nettab-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let bin = dir.join("rnetstat");
-    std::fs::copy(BIN, &bin).expect("copy");
-    use std::os::unix::fs::PermissionsExt;
-    for p in [&dir, &bin] {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    let bin = common::SharedBin::new("nettab-user");
     let run = |args: &[&str]| {
         Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin)
+            .arg(&bin.path)
             .args(args)
             .output()
             .expect("setpriv")
@@ -822,5 +815,4 @@ fn an_ordinary_user_gets_their_own_namespace_and_one_hint() {
             assert_eq!(stdout.lines().count(), 2, "headers only: {stdout}");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
