@@ -252,8 +252,15 @@ impl Query {
     /// error here; one that names nothing is one from [`run`](Query::run).
     ///
     /// ```
-    /// let listing = rnetstat::Query::new().tcp().namespace("all")?.run()?;
-    /// assert!(listing.sockets().iter().all(|s| s.netns().is_some()));
+    /// use std::net::TcpListener;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let addr = listener.local_addr()?;
+    /// let pid = format!("pid:{}", std::process::id());
+    /// let listing = rnetstat::Query::new().tcp().namespace(&pid)?.run()?;
+    /// let ours = listing.sockets().iter().find(|s| s.local() == Some(addr)).expect("listed");
+    /// // Our own namespace: listed without entering anything, by any user.
+    /// assert!(ours.netns().is_some_and(|n| n.is_own()));
     /// assert!(rnetstat::Query::new().namespace("pid:x").is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
