@@ -181,6 +181,31 @@ fn all_links_read(what: &'static str, skipped: usize) -> Result<(), CollectError
     }
 }
 
+/// One family's routes as rtnetlink gave them, with the names of the links they refer to.
+struct RtnlRoutes {
+    routes: Vec<netlink_packet_route::RouteNetlinkMessage>,
+    names: std::collections::HashMap<u32, String>,
+    /// Messages the decoder skipped, over both dumps.
+    skipped: usize,
+}
+
+/// Dumps the links, then one family's routes; routes through nexthop objects are an error (auto
+/// mode then takes /proc).
+fn rtnl_routes(what: &'static str, family: AddressFamily) -> Result<RtnlRoutes, CollectError> {
+    let mut rtnl = rtnl_open(what)?;
+    let (links, s1) = rtnl_dump(what, &mut rtnl, Dump::Links)?;
+    all_links_read(what, s1)?;
+    let (routes, s2) = rtnl_dump(what, &mut rtnl, Dump::Routes(family))?;
+    if nlparse::has_unresolved_nexthops(&routes) {
+        return Err(CollectError::NexthopObjects { what });
+    }
+    Ok(RtnlRoutes {
+        routes,
+        names: nlparse::link_names(&links),
+        skipped: s1 + s2,
+    })
+}
+
 fn skipped_msgs(n: usize) -> Vec<String> {
     (0..n.min(1))
         .map(|_| format!("{n} rtnetlink message(s) the decoder did not understand"))
@@ -209,20 +234,13 @@ pub fn routes4(
         choice,
         false,
         || {
-            let mut rtnl = rtnl_open(WHAT)?;
-            let (links, s1) = rtnl_dump(WHAT, &mut rtnl, Dump::Links)?;
-            all_links_read(WHAT, s1)?;
-            let (routes, s2) = rtnl_dump(WHAT, &mut rtnl, Dump::Routes(AddressFamily::Inet))?;
-            if nlparse::has_unresolved_nexthops(&routes) {
-                return Err(CollectError::NexthopObjects { what: WHAT });
-            }
-            let names = nlparse::link_names(&links);
+            let r = rtnl_routes(WHAT, AddressFamily::Inet)?;
             Ok(Collected {
                 what: WHAT,
-                rows: Rows::Routes4(nlparse::routes4(&routes, &names)),
+                rows: Rows::Routes4(nlparse::routes4(&r.routes, &r.names)),
                 by: ServedBy::Rtnetlink,
                 fallback_reason: None,
-                skipped: skipped_msgs(s1 + s2),
+                skipped: skipped_msgs(r.skipped),
             })
         },
         || {
@@ -250,20 +268,13 @@ pub fn routes6(
         choice,
         true,
         || {
-            let mut rtnl = rtnl_open(WHAT)?;
-            let (links, s1) = rtnl_dump(WHAT, &mut rtnl, Dump::Links)?;
-            all_links_read(WHAT, s1)?;
-            let (routes, s2) = rtnl_dump(WHAT, &mut rtnl, Dump::Routes(AddressFamily::Inet6))?;
-            if nlparse::has_unresolved_nexthops(&routes) {
-                return Err(CollectError::NexthopObjects { what: WHAT });
-            }
-            let names = nlparse::link_names(&links);
+            let r = rtnl_routes(WHAT, AddressFamily::Inet6)?;
             Ok(Collected {
                 what: WHAT,
-                rows: Rows::Routes6(nlparse::routes6(&routes, &names, cache)),
+                rows: Rows::Routes6(nlparse::routes6(&r.routes, &r.names, cache)),
                 by: ServedBy::Rtnetlink,
                 fallback_reason: None,
-                skipped: skipped_msgs(s1 + s2),
+                skipped: skipped_msgs(r.skipped),
             })
         },
         || {

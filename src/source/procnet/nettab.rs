@@ -42,19 +42,25 @@ fn hex_ipv6(s: &str) -> Option<Ipv6Addr> {
     u128::from_str_radix(s, 16).ok().map(Ipv6Addr::from)
 }
 
-/// /proc/net/route: `Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT`.
-pub fn route(text: &str) -> Parsed<Route4> {
+/// Every line of `text` after `header` lines through `parse`: its rows, and the numbers of the
+/// lines it could not read. Blank lines are neither.
+fn by_line<T>(text: &str, header: usize, parse: impl Fn(&str) -> Option<T>) -> Parsed<T> {
     let mut out = Parsed::default();
-    for (i, line) in text.lines().enumerate().skip(1) {
+    for (i, line) in text.lines().enumerate().skip(header) {
         if line.trim().is_empty() {
             continue;
         }
-        match route_line(line) {
+        match parse(line) {
             Some(r) => out.rows.push(r),
             None => out.skipped.push(i + 1),
         }
     }
     out
+}
+
+/// /proc/net/route: `Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT`.
+pub fn route(text: &str) -> Parsed<Route4> {
+    by_line(text, 1, route_line)
 }
 
 fn route_line(line: &str) -> Option<Route4> {
@@ -80,17 +86,7 @@ fn route_line(line: &str) -> Option<Route4> {
 /// /proc/net/ipv6_route: destination, prefix, source, source prefix, next hop, metric, refcnt,
 /// use, flags (all hex), device.
 pub fn ipv6_route(text: &str) -> Parsed<Route6> {
-    let mut out = Parsed::default();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match ipv6_route_line(line) {
-            Some(r) => out.rows.push(r),
-            None => out.skipped.push(i + 1),
-        }
-    }
-    out
+    by_line(text, 0, ipv6_route_line)
 }
 
 fn ipv6_route_line(line: &str) -> Option<Route6> {
@@ -165,28 +161,17 @@ fn dev_line(line: &[u8]) -> Option<(Vec<u8>, LinkStats)> {
 
 /// /proc/net/if_inet6: `address index prefix scope flags name`, in the file's order.
 pub fn if_inet6(text: &str) -> Parsed<(String, Ipv6Config)> {
-    let mut out = Parsed::default();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+    by_line(text, 0, |line| {
         let f: Vec<&str> = line.split_whitespace().collect();
-        let row = (|| {
-            Some((
-                f.get(5)?.to_string(),
-                Ipv6Config {
-                    address: hex_ipv6(f.first()?)?,
-                    prefix_len: u8::from_str_radix(f.get(2)?, 16).ok()?,
-                    scope: hex_u32(f.get(3)?)?,
-                },
-            ))
-        })();
-        match row {
-            Some(r) => out.rows.push(r),
-            None => out.skipped.push(i + 1),
-        }
-    }
-    out
+        Some((
+            f.get(5)?.to_string(),
+            Ipv6Config {
+                address: hex_ipv6(f.first()?)?,
+                prefix_len: u8::from_str_radix(f.get(2)?, 16).ok()?,
+                scope: hex_u32(f.get(3)?)?,
+            },
+        ))
+    })
 }
 
 /// /proc/net/igmp: a device line (`Idx\tDevice : Count Querier`) followed by one tab-indented
@@ -227,25 +212,14 @@ pub fn igmp(text: &str) -> Parsed<Group> {
 
 /// /proc/net/igmp6: `index device group users flags timer`.
 pub fn igmp6(text: &str) -> Parsed<Group> {
-    let mut out = Parsed::default();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+    by_line(text, 0, |line| {
         let f: Vec<&str> = line.split_whitespace().collect();
-        let row = (|| {
-            Some(Group {
-                iface: f.get(1)?.to_string(),
-                group: IpAddr::V6(hex_ipv6(f.get(2)?)?),
-                refcnt: f.get(3)?.parse().ok()?,
-            })
-        })();
-        match row {
-            Some(g) => out.rows.push(g),
-            None => out.skipped.push(i + 1),
-        }
-    }
-    out
+        Some(Group {
+            iface: f.get(1)?.to_string(),
+            group: IpAddr::V6(hex_ipv6(f.get(2)?)?),
+            refcnt: f.get(3)?.parse().ok()?,
+        })
+    })
 }
 
 #[cfg(test)]
