@@ -15,12 +15,10 @@ mod common;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::MetadataExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{describe, have_tool, is_root, SharedBin, BIN};
+use common::{describe, have_tool, is_root, NamedNs, SharedBin, BIN};
 
 fn rnetstat(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -252,41 +250,6 @@ fn in_own_namespace(f: fn()) {
     }
 }
 
-/// A named namespace (`ip netns add`), with loopback up, deleted on drop.
-struct NamedNs {
-    name: String,
-}
-
-impl NamedNs {
-    fn new(tag: &str) -> NamedNs {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("rnk{}-{tag}{n}", std::process::id());
-        let ok = |c: &mut Command| {
-            let out = c.output().expect("ip runs");
-            assert!(out.status.success(), "{c:?}: {out:?}");
-        };
-        ok(Command::new("ip").args(["netns", "add", &name]));
-        let ns = NamedNs { name };
-        ok(Command::new("ip").args(["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"]));
-        ns
-    }
-
-    fn inode(&self) -> u64 {
-        std::fs::metadata(format!("/run/netns/{}", self.name))
-            .expect("ns file")
-            .ino()
-    }
-}
-
-impl Drop for NamedNs {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
 /// Two listeners on 127.0.0.1:0, two connections to each; prints `pid P1 P2 C1 C2 C3 C4` (the
 /// clients' ports, the first two towards P1). Then, per line on stdin: `check` prints, for
 /// each connection, `alive` when a byte still gets through each way or the errno name its
@@ -411,10 +374,8 @@ fn netns_scenario() {
     if have_tool("setpriv") {
         let bin = SharedBin::new("kill-netns");
         let filter = format!("dport = :{p2}");
-        let out = Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin.path)
-            .args(["-N", &ns.name, "-K", "-tn", &filter])
+        let out = bin
+            .as_nobody("", &["-N", &ns.name, "-K", "-tn", &filter])
             .output()
             .expect("setpriv runs");
         let what = describe(&format!("unprivileged -N {} -K {filter}", ns.name), &out);
@@ -427,11 +388,8 @@ fn netns_scenario() {
         assert_eq!(h.ask("check"), ["alive"; 4], "{what}");
         // With CAP_NET_ADMIN but not CAP_SYS_ADMIN: the namespace cannot be entered, so it is
         // skipped with the listing's one hint, and nothing in it is closed.
-        let out = Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .args(["--inh-caps=+net_admin", "--ambient-caps=+net_admin"])
-            .arg(&bin.path)
-            .args(["-N", &ns.name, "-K", "-tn", &filter])
+        let out = bin
+            .as_nobody("+net_admin", &["-N", &ns.name, "-K", "-tn", &filter])
             .output()
             .expect("setpriv runs");
         let what = describe(

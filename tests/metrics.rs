@@ -718,10 +718,7 @@ fn program_sockets_count_only_sockets_with_a_visible_owner() {
         let _ = server_end.read(&mut [0u8; 1]);
         drop(server_end);
         let as_root = rnetstat(&["--metrics", "-tp"]);
-        let as_nobody = Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin_for_nobody)
-            .args(["--metrics", "-tp"])
+        let as_nobody = common::as_nobody(&bin_for_nobody, "", &["--metrics", "-tp"])
             .output()
             .expect("run setpriv");
         drop(listener);

@@ -34,41 +34,6 @@ fn cannot_run() -> bool {
         || !have("python3") && skip("needs python3")
 }
 
-/// A named namespace (`ip netns add`), with loopback up, deleted on drop.
-struct NamedNs {
-    name: String,
-}
-
-impl NamedNs {
-    fn new(tag: &str) -> NamedNs {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("rnt{}-{tag}{n}", std::process::id());
-        let ok = |c: &mut Command| {
-            let out = c.output().expect("ip runs");
-            assert!(out.status.success(), "{c:?}: {out:?}");
-        };
-        ok(Command::new("ip").args(["netns", "add", &name]));
-        let ns = NamedNs { name };
-        ok(Command::new("ip").args(["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"]));
-        ns
-    }
-
-    fn inode(&self) -> u64 {
-        std::fs::metadata(format!("/run/netns/{}", self.name))
-            .expect("ns file")
-            .ino()
-    }
-}
-
-impl Drop for NamedNs {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
 /// Binds a listener on 127.0.0.1:0, connects to it, accepts, prints `pid listener-port
 /// client-port`, and holds all three until its stdin closes.
 const HOLD: &str = "import socket, sys, os\n\
@@ -390,12 +355,7 @@ fn a_refused_request_for_both_tcp_tables_falls_back_to_one_per_table() {
     let mut args = vec!["-N", "all", "-tln", "-v", "--json"];
     args.extend(filter.split(' '));
     let bin = SharedBin::new("netns-fallback");
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&bin.path)
-        .args(&args)
-        .output()
-        .expect("setpriv");
+    let out = bin.as_nobody("", &args).output().expect("setpriv");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{}", describe("nobody", &out));
     let list = json_records(&out);
@@ -697,14 +657,7 @@ fn an_ordinary_user_lists_what_it_can_and_says_what_it_skipped() {
     let _h = Holder::in_named(&ns);
     // The build tree may be closed to other users: run a copy.
     let bin = SharedBin::new("netns-user");
-    let run = |args: &[&str]| {
-        Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin.path)
-            .args(args)
-            .output()
-            .expect("setpriv")
-    };
+    let run = |args: &[&str]| bin.as_nobody("", args).output().expect("setpriv");
     for args in [
         &["-N", "all", "-tan", "--json"][..],
         &["-N", &ns.name, "-tan", "--json"],

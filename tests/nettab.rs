@@ -776,14 +776,7 @@ fn an_ordinary_user_gets_their_own_namespace_and_one_hint() {
     let ns = populated("nsusr");
     // The build tree may be closed to other users: run a copy.
     let bin = common::SharedBin::new("nettab-user");
-    let run = |args: &[&str]| {
-        Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin.path)
-            .args(args)
-            .output()
-            .expect("setpriv")
-    };
+    let run = |args: &[&str]| bin.as_nobody("", args).output().expect("setpriv");
     let own = Command::new(BIN).args(["-rn"]).output().expect("run");
     let own_rows: Vec<String> = String::from_utf8_lossy(&own.stdout)
         .lines()

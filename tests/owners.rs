@@ -147,11 +147,7 @@ fn forcing_the_iterator_where_it_cannot_run_is_an_error() {
             return;
         }
         shared = SharedBin::new("owners");
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&shared.path)
-            .args(args);
-        c.output().expect("spawn setpriv")
+        shared.as_nobody("", &args).output().expect("spawn setpriv")
     } else {
         run(&args)
     };

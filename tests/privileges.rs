@@ -167,18 +167,6 @@ fn needs_root_and_setpriv() -> bool {
         || !have_tool("setpriv") && skip("needs setpriv (util-linux)")
 }
 
-/// `setpriv` as nobody with `caps` (e.g. `+bpf,+perfmon`, or none), running `bin args`.
-fn as_nobody(bin: &SharedBin, caps: &str, args: &[&str]) -> Command {
-    let mut c = Command::new("setpriv");
-    c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
-    if !caps.is_empty() {
-        c.arg(format!("--inh-caps={caps}"))
-            .arg(format!("--ambient-caps={caps}"));
-    }
-    c.arg(&bin.path).args(args);
-    c
-}
-
 fn port_filter(port: u16) -> Vec<String> {
     format!("sport = :{port}")
         .split(' ')
@@ -234,15 +222,11 @@ fn events_need_no_privilege_and_show_every_users_sockets() {
     let root_inode = inode_of(&roots);
 
     let mut child = Reaped(
-        as_nobody(
-            &bin,
-            "",
-            &["--events", "-n", "-p", "-t", "-v", "--json-lines"],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn setpriv"),
+        bin.as_nobody("", &["--events", "-n", "-p", "-t", "-v", "--json-lines"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn setpriv"),
     );
     let (out, err) = lines_of(&mut child.0);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -330,10 +314,11 @@ fn extended_shows_marks_only_with_cap_net_admin() {
     let root = Command::new(common::BIN).args(&args).output().expect("run");
     assert_eq!(mark_of(&root, port), 0x1234);
     let bin = SharedBin::new("mark");
-    let nobody = as_nobody(&bin, "", &args).output().expect("setpriv");
+    let nobody = bin.as_nobody("", &args).output().expect("setpriv");
     assert!(nobody.status.success(), "{}", describe("nobody", &nobody));
     assert_eq!(mark_of(&nobody, port), Value::Null);
-    let admin = as_nobody(&bin, "+net_admin", &args)
+    let admin = bin
+        .as_nobody("+net_admin", &args)
         .output()
         .expect("setpriv");
     assert!(admin.status.success(), "{}", describe("net_admin", &admin));
@@ -387,7 +372,7 @@ fn fwmark_filters_see_marks_only_with_cap_net_admin() {
     let run_nobody = |mark: &str| {
         let a = args(mark);
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        as_nobody(&bin, "", &a).output().expect("setpriv")
+        bin.as_nobody("", &a).output().expect("setpriv")
     };
     assert_eq!(listed(&run_root("0x1234")), 1);
     assert_eq!(listed(&run_root("0")), 0);
@@ -421,7 +406,7 @@ fn the_iterator_runs_with_cap_bpf_and_cap_perfmon_or_cap_sys_admin() {
     let bin = SharedBin::new("bpf-caps");
     let me = u64::from(std::process::id());
     for caps in ["+bpf,+perfmon", "+sys_admin"] {
-        let out = as_nobody(&bin, caps, &args).output().expect("setpriv");
+        let out = bin.as_nobody(caps, &args).output().expect("setpriv");
         assert!(out.status.success(), "{}", describe(caps, &out));
         let recs = json_records(&out);
         assert_eq!(recs.len(), 1, "{}", describe(caps, &out));
@@ -434,7 +419,7 @@ fn the_iterator_runs_with_cap_bpf_and_cap_perfmon_or_cap_sys_admin() {
     // /proc refuses nobody root's descriptors: no owner that way.
     let mut proc_args = vec!["-tlnp", "--json", "--owner-scan", "proc"];
     proc_args.extend(filter.iter().map(String::as_str));
-    let out = as_nobody(&bin, "", &proc_args).output().expect("setpriv");
+    let out = bin.as_nobody("", &proc_args).output().expect("setpriv");
     let recs = json_records(&out);
     assert_eq!(recs.len(), 1, "{}", describe("proc scan", &out));
     assert!(
@@ -443,7 +428,7 @@ fn the_iterator_runs_with_cap_bpf_and_cap_perfmon_or_cap_sys_admin() {
         describe("proc scan", &out)
     );
     for caps in ["+bpf", "+perfmon", ""] {
-        let out = as_nobody(&bin, caps, &args).output().expect("setpriv");
+        let out = bin.as_nobody(caps, &args).output().expect("setpriv");
         assert_eq!(out.status.code(), Some(1), "{}", describe(caps, &out));
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("needs CAP_BPF and CAP_PERFMON"),

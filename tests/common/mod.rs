@@ -182,6 +182,27 @@ impl SharedBin {
     }
 }
 
+impl SharedBin {
+    /// setpriv(1) running this copy with `args` as nobody (uid and gid 65534, no supplementary
+    /// groups), with `caps` (such as `+net_admin`) inherited and ambient unless empty.
+    pub fn as_nobody(&self, caps: &str, args: &[&str]) -> Command {
+        as_nobody(&self.path, caps, args)
+    }
+}
+
+/// setpriv(1) running `program` with `args` as nobody; see [`SharedBin::as_nobody`]. The program
+/// must be where nobody can reach it (a [`SharedBin`]).
+pub fn as_nobody(program: &std::path::Path, caps: &str, args: &[&str]) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+    if !caps.is_empty() {
+        c.arg(format!("--inh-caps={caps}"))
+            .arg(format!("--ambient-caps={caps}"));
+    }
+    c.arg(program).args(args);
+    c
+}
+
 impl Drop for SharedBin {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -347,4 +368,40 @@ pub fn promtool_check(text: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A named namespace (`ip netns add`), with loopback up, deleted on drop.
+pub struct NamedNs {
+    pub name: String,
+}
+
+impl NamedNs {
+    pub fn new(tag: &str) -> NamedNs {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("rnt{}-{tag}{n}", std::process::id());
+        let ok = |c: &mut Command| {
+            let out = c.output().expect("ip runs");
+            assert!(out.status.success(), "{c:?}: {out:?}");
+        };
+        ok(Command::new("ip").args(["netns", "add", &name]));
+        let ns = NamedNs { name };
+        ok(Command::new("ip").args(["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"]));
+        ns
+    }
+
+    /// The namespace's nsfs inode, its identity.
+    pub fn inode(&self) -> u64 {
+        std::os::unix::fs::MetadataExt::ino(
+            &std::fs::metadata(format!("/run/netns/{}", self.name)).expect("ns file"),
+        )
+    }
+}
+
+impl Drop for NamedNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
 }
