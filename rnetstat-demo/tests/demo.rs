@@ -519,8 +519,9 @@ fn narrated_output_shows_calls_and_the_librarys_table() {
     );
 }
 
-#[test]
-fn ctrl_c_stops_the_demo_and_removes_its_time_wait() {
+/// Runs `time-wait --wait` until it follows its TIME_WAIT socket, sends it `sig`, and checks it
+/// stops with status 130 and (where the kernel allows the RFC 1337 reset) removes the socket.
+fn a_signal_stops_the_waiting_demo_and_removes_its_time_wait(sig: i32) {
     let mut g = spawn_demo(&["time-wait", "--wait"]);
     let stdout = g.0.stdout.take().expect("stdout");
     let mut port = None;
@@ -540,33 +541,37 @@ fn ctrl_c_stops_the_demo_and_removes_its_time_wait() {
             break;
         }
     }
-    assert!(following, "the demo reached its --wait phase");
+    assert!(following, "signal {sig}: the demo reached its --wait phase");
     let port = port.expect("the demo printed its port");
     assert!(
         time_waits_on(port) > 0,
-        "TIME_WAIT exists while the demo waits"
+        "signal {sig}: TIME_WAIT exists while the demo waits"
     );
     let pid = i32::try_from(g.0.id()).expect("pid");
     // SAFETY: signalling our own child.
-    unsafe { libc::kill(pid, libc::SIGINT) };
+    unsafe { libc::kill(pid, sig) };
     let end = Instant::now() + Duration::from_secs(5);
     let status = loop {
         if let Some(s) = g.0.try_wait().expect("wait") {
             break s;
         }
-        assert!(Instant::now() < end, "the demo did not stop on SIGINT");
+        assert!(
+            Instant::now() < end,
+            "the demo did not stop on signal {sig}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut rest = String::new();
     let _ = reader.read_to_string(&mut rest);
-    assert_eq!(
-        status.code(),
-        Some(130),
-        "exit status after Ctrl-C; output:\n{rest}"
-    );
+    assert_eq!(status.code(), Some(130), "signal {sig}; output:\n{rest}");
     if rfc1337_off() {
-        assert_eq!(time_waits_on(port), 0, "TIME_WAIT removed on Ctrl-C");
+        assert_eq!(time_waits_on(port), 0, "signal {sig}: TIME_WAIT removed");
     }
+}
+
+#[test]
+fn ctrl_c_stops_the_demo_and_removes_its_time_wait() {
+    a_signal_stops_the_waiting_demo_and_removes_its_time_wait(libc::SIGINT);
 }
 
 #[test]
@@ -694,46 +699,6 @@ fn ctrl_c_kills_the_forking_server_and_its_children() {
 #[test]
 fn hangup_and_quit_clean_up_like_ctrl_c() {
     for sig in [libc::SIGHUP, libc::SIGQUIT] {
-        let mut g = spawn_demo(&["time-wait", "--wait"]);
-        let stdout = g.0.stdout.take().expect("stdout");
-        let mut port = None;
-        let mut following = false;
-        let mut reader = BufReader::new(stdout);
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).expect("line") == 0 {
-                break;
-            }
-            if let Some(rest) = line.split("the kernel picked port ").nth(1) {
-                port = rest.trim().parse::<u16>().ok();
-            }
-            if line.contains("--wait: following") {
-                following = true;
-                break;
-            }
-        }
-        assert!(following, "signal {sig}: the demo reached its --wait phase");
-        let port = port.expect("the demo printed its port");
-        assert!(time_waits_on(port) > 0, "signal {sig}: TIME_WAIT exists");
-        let pid = i32::try_from(g.0.id()).expect("pid");
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(pid, sig) };
-        let end = Instant::now() + Duration::from_secs(5);
-        let status = loop {
-            if let Some(s) = g.0.try_wait().expect("wait") {
-                break s;
-            }
-            assert!(
-                Instant::now() < end,
-                "the demo did not stop on signal {sig}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut rest = String::new();
-        let _ = reader.read_to_string(&mut rest);
-        assert_eq!(status.code(), Some(130), "signal {sig}; output:\n{rest}");
-        if rfc1337_off() {
-            assert_eq!(time_waits_on(port), 0, "signal {sig}: TIME_WAIT removed");
-        }
+        a_signal_stops_the_waiting_demo_and_removes_its_time_wait(sig);
     }
 }
