@@ -205,6 +205,19 @@ impl<'s, S: Source + ?Sized> Btf<'s, S> {
         let mut pending_at = 0u64;
         let mut buf = vec![0u8; CHUNK];
         let mut done = 0u64;
+        // Bit `len` of `maybe[first byte]` is set when a wanted name has that first byte and
+        // length (under 64): most of vmlinux's ~100k strings are passed over with one test
+        // instead of a comparison with every wanted name.
+        let mut maybe = [0u64; 256];
+        for (w, _) in &self.wanted {
+            if let (Some(&first), true) = (w.as_bytes().first(), w.len() < 64) {
+                maybe[usize::from(first)] |= 1 << w.len();
+            }
+        }
+        let may_be_wanted = |s: &[u8]| {
+            s.first()
+                .is_some_and(|&f| s.len() >= 64 || maybe[usize::from(f)] & (1 << s.len()) != 0)
+        };
         while done < len {
             let n = CHUNK.min((len - done) as usize);
             self.src.read_at(at + done, &mut buf[..n])?;
@@ -219,10 +232,12 @@ impl<'s, S: Source + ?Sized> Btf<'s, S> {
                     pending.extend_from_slice(&buf[start..i]);
                     (&pending[..], pending_at)
                 };
-                if let Some((_, offs)) =
-                    self.wanted.iter_mut().find(|(w, _)| w.as_bytes() == string)
-                {
-                    offs.push(u32::try_from(string_at).unwrap_or(u32::MAX));
+                if may_be_wanted(string) {
+                    if let Some((_, offs)) =
+                        self.wanted.iter_mut().find(|(w, _)| w.as_bytes() == string)
+                    {
+                        offs.push(u32::try_from(string_at).unwrap_or(u32::MAX));
+                    }
                 }
                 pending.clear();
                 start = i + 1;
@@ -247,6 +262,15 @@ impl<'s, S: Source + ?Sized> Btf<'s, S> {
         let mut at = 0u64; // start of the next record
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
         let mut buf_at = 0u64; // where buf[0] is in the section
+                               // Every string offset of a wanted name, sorted, with the name's index: one binary
+                               // search per struct or function instead of a look at every wanted name.
+        let mut by_offset: Vec<(u32, usize)> = self
+            .wanted
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, offs))| offs.iter().map(move |&o| (o, i)))
+            .collect();
+        by_offset.sort_unstable();
         while at < len {
             let local = (at - buf_at) as usize;
             if buf.len() < local + 12 {
@@ -268,11 +292,8 @@ impl<'s, S: Source + ?Sized> Btf<'s, S> {
             self.offsets.push(offset);
             let id = self.offsets.len() as u32;
             if t.kind == KIND_STRUCT || t.kind == KIND_FUNC {
-                if let Some(i) = self
-                    .wanted
-                    .iter()
-                    .position(|(_, o)| o.contains(&t.name_off))
-                {
+                if let Ok(k) = by_offset.binary_search_by_key(&t.name_off, |&(o, _)| o) {
+                    let i = by_offset[k].1;
                     let slot = if t.kind == KIND_STRUCT {
                         &mut self.structs[i]
                     } else {
