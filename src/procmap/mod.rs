@@ -173,7 +173,8 @@ pub struct OwnerMap {
     pub fallback_reason: Option<String>,
 }
 
-/// The iterator is loaded once per process: `-c`, `--watch` and `--events` scan again and again.
+/// The owner iterator is loaded once per process: `-c`, `--watch` and `--events` scan again
+/// and again.
 static ITERATOR: OnceLock<bpf::TaskFiles> = OnceLock::new();
 /// Why the iterator cannot be loaded in this run, once that is known not to change; a
 /// transient failure (memory, a busy resource) is tried again on the next scan.
@@ -199,13 +200,62 @@ fn iterator() -> Result<&'static bpf::TaskFiles, String> {
     }
 }
 
+/// The TCP sockets an [`OwnerMap::scan_with_tcp`] read from their descriptors, each once,
+/// grouped by network namespace: every TCP socket some process holds, whichever namespace it
+/// lives in, from the one pass over all processes.
+#[derive(Debug, Default)]
+pub struct OwnedTcp {
+    /// Sorted by (namespace, listeners first, inode); one record per inode.
+    records: Vec<bpf::TcpRecord>,
+}
+
+impl OwnedTcp {
+    fn new(mut records: Vec<bpf::TcpRecord>) -> OwnedTcp {
+        const LISTEN: u8 = 10;
+        records.sort_unstable_by_key(|r| (r.netns, r.state != LISTEN, r.inode));
+        // A socket held by several descriptors or processes is one socket; its records are
+        // alike, so they sort next to each other.
+        records.dedup_by_key(|r| r.inode);
+        OwnedTcp { records }
+    }
+
+    /// The held TCP sockets of the namespace with inode `netns`, listeners first.
+    pub fn in_netns(&self, netns: u64) -> &[bpf::TcpRecord] {
+        let Ok(netns) = u32::try_from(netns) else {
+            return &[];
+        };
+        let start = self.records.partition_point(|r| r.netns < netns);
+        let len = self.records[start..].partition_point(|r| r.netns == netns);
+        &self.records[start..start + len]
+    }
+}
+
 impl OwnerMap {
     /// Scans every process, with the iterator or under `proc_root` (normally `/proc`).
     pub fn scan(proc_root: &Path, choice: ScanChoice) -> Result<OwnerMap, ScanError> {
+        Self::scan_reporting(proc_root, choice, None).map(|(map, _)| map)
+    }
+
+    /// [`OwnerMap::scan`], and with the BPF iterator also every held TCP socket's fields
+    /// ([`OwnedTcp`]); `None` for them when the /proc walk ran instead.
+    /// With namespace inodes in `netns`, only their TCP sockets are kept (and read).
+    pub fn scan_with_tcp(
+        proc_root: &Path,
+        choice: ScanChoice,
+        netns: &[u64],
+    ) -> Result<(OwnerMap, Option<OwnedTcp>), ScanError> {
+        Self::scan_reporting(proc_root, choice, Some(netns))
+    }
+
+    fn scan_reporting(
+        proc_root: &Path,
+        choice: ScanChoice,
+        tcp: Option<&[u64]>,
+    ) -> Result<(OwnerMap, Option<OwnedTcp>), ScanError> {
         let mut fallback_reason = None;
         if choice != ScanChoice::Proc {
-            match bpf_scan(proc_root) {
-                Ok(map) => return Ok(map),
+            match bpf_scan(proc_root, tcp) {
+                Ok(found) => return Ok(found),
                 Err(why) if choice == ScanChoice::Bpf => return Err(ScanError::Bpf(why)),
                 Err(why) => fallback_reason = Some(why),
             }
@@ -217,7 +267,7 @@ impl OwnerMap {
         let mut map = OwnerMap::build(found.entries, found.names, ScanKind::Proc);
         map.gaps = found.gaps;
         map.fallback_reason = fallback_reason;
-        Ok(map)
+        Ok((map, None))
     }
 
     fn build(mut entries: Vec<Entry>, mut names: Vec<(u32, Box<[u8]>)>, by: ScanKind) -> OwnerMap {
@@ -416,12 +466,17 @@ fn bpf_precondition(proc_root: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn bpf_scan(proc_root: &Path) -> Result<OwnerMap, String> {
+/// The BPF scan; with `tcp`, also the TCP records of the namespaces it names (all when empty).
+fn bpf_scan(proc_root: &Path, tcp: Option<&[u64]>) -> Result<(OwnerMap, Option<OwnedTcp>), String> {
     bpf_precondition(proc_root)?;
-    let iter = iterator()?;
     let mut entries = Vec::new();
-    iter.sockets(|inode, pid, fd| entries.push(Entry { inode, pid, fd }))
-        .map_err(|e| e.to_string())?;
+    let mut records = Vec::new();
+    match tcp {
+        None => iterator()?
+            .run(|inode, pid, fd, _| entries.push(Entry { inode, pid, fd }))
+            .map_err(|e| e.to_string())?,
+        Some(netns) => (entries, records) = bpf_scan_tcp(netns)?,
+    }
     let mut pids: Vec<u32> = entries.iter().map(|e| e.pid).collect();
     pids.sort_unstable();
     pids.dedup();
@@ -436,7 +491,60 @@ fn bpf_scan(proc_root: &Path) -> Result<OwnerMap, String> {
         .into_iter()
         .map(|pid| (pid, read_comm(&root, pid)))
         .collect();
-    Ok(OwnerMap::build(entries, names, ScanKind::Bpf))
+    let owned = tcp.is_some().then(|| OwnedTcp::new(records));
+    Ok((OwnerMap::build(entries, names, ScanKind::Bpf), owned))
+}
+
+/// The owner entries and TCP records of every process, from iterators made for this run (they
+/// depend on the namespaces asked for), one per core up to four, run side by side.
+fn bpf_scan_tcp(netns: &[u64]) -> Result<(Vec<Entry>, Vec<bpf::TcpRecord>), String> {
+    // Namespace inodes are u32 in the kernel (`ns.inum`); one that is not names none.
+    let mut wanted: Vec<u32> = netns
+        .iter()
+        .filter_map(|&n| u32::try_from(n).ok())
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let iterators = bpf::TaskFiles::load_tcp(&wanted, parts as u32).map_err(|e| e.to_string())?;
+    let run = |it: &bpf::TaskFiles| {
+        let (mut entries, mut records) = (Vec::new(), Vec::new());
+        it.run(|inode, pid, fd, record| {
+            entries.push(Entry { inode, pid, fd });
+            if let Some(r) = record {
+                // The kernel filtered already unless there were too many namespaces to.
+                if wanted.is_empty() || wanted.binary_search(&r.netns).is_ok() {
+                    records.push(*r);
+                }
+            }
+        })
+        .map(|()| (entries, records))
+        .map_err(|e| e.to_string())
+    };
+    let results: Vec<_> = std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        let mut here = Vec::new();
+        for it in &iterators {
+            match std::thread::Builder::new().spawn_scoped(s, || run(it)) {
+                Ok(h) => handles.push(h),
+                // No thread to be had: that part runs here, after the others started.
+                Err(_) => here.push(it),
+            }
+        }
+        let mut results: Vec<_> = here.into_iter().map(run).collect();
+        results.extend(handles.into_iter().map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("a scan thread panicked".to_string()))
+        }));
+        results
+    });
+    let (mut entries, mut records) = (Vec::new(), Vec::new());
+    for r in results {
+        let (e, t) = r?;
+        entries.extend(e);
+        records.extend(t);
+    }
+    Ok((entries, records))
 }
 
 /// A whole small file under `root` into `buf` (grown up to 64 KiB: a cgroup file lists one line
