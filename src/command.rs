@@ -373,6 +373,9 @@ fn report(cfg: &Config, outcome: &Outcome, hinted: &mut bool, messages: Sink<'_>
         if cfg.verbose {
             let by = match s.by {
                 SourceKind::Netlink => "netlink sock_diag".to_string(),
+                SourceKind::Descriptors => {
+                    "the sockets' descriptors (BPF task_file iterator)".into()
+                }
                 SourceKind::Proc => {
                     format!("{}/net/{}", cfg.proc_root.display(), s.table.proc_file())
                 }

@@ -223,6 +223,18 @@ fn scan_owners(cfg: &Config) -> Result<OwnerMap, ScanError> {
     Ok(map)
 }
 
+/// [`scan_owners`], with every held TCP socket's fields when the BPF iterator runs.
+fn scan_owners_with_tcp(
+    cfg: &Config,
+    netns: &[u64],
+) -> Result<(OwnerMap, Option<crate::procmap::OwnedTcp>), ScanError> {
+    let (mut map, owned) = OwnerMap::scan_with_tcp(&cfg.proc_root, cfg.owner_scan, netns)?;
+    if cfg.needs_containers() {
+        map.find_containers(&cfg.proc_root);
+    }
+    Ok((map, owned))
+}
+
 /// What to ask the source of `table` for.
 fn query_for(cfg: &Config, table: Table) -> Query {
     Query {
@@ -400,7 +412,7 @@ pub fn kill_snapshot(cfg: &Config) -> Result<Snapshot, KillListError> {
 /// one that cannot be entered is skipped, as a listing skips it.
 fn plan_kill_netns(cfg: &Config) -> Result<(Gathered, Vec<crate::kill::Killer>), KillListError> {
     drop(crate::kill::Killer::open().map_err(KillListError::Kill)?);
-    let mut g = gather_with(cfg, true).map_err(KillListError::List)?;
+    let mut g = gather_with(cfg, Gather::Kill).map_err(KillListError::List)?;
     let killers = std::mem::take(&mut g.killers)
         .into_iter()
         .collect::<Result<Vec<_>, _>>()
@@ -619,7 +631,7 @@ struct Dump {
 /// One namespace's work, on a thread inside it: its tables, its counters for --metrics, and
 /// with `kill` the netlink socket its sockets are closed over (a sock_diag socket speaks to the
 /// namespace it was created in, whichever thread uses it later).
-fn dump_tables(cfg: &Config, entered: bool, kill: bool) -> Dump {
+fn dump_tables(cfg: &Config, entered: bool, kill: bool, held: Option<HeldTcp<'_>>) -> Dump {
     let mut sources = Sources::new(cfg.source, cfg.proc_root.clone());
     if entered {
         sources = sources.in_entered_netns();
@@ -629,10 +641,17 @@ fn dump_tables(cfg: &Config, entered: bool, kill: bool) -> Dump {
         killer: kill.then(crate::kill::Killer::open),
         ..Dump::default()
     };
-    let (mut tcp, mut tcp6, refused) = match dump_tcp_both(cfg, &mut sources) {
-        TcpBoth::Dumped { tcp, tcp6 } => (Some(tcp), Some(tcp6), None),
-        TcpBoth::Refused(why) => (None, None, Some(why)),
-        TcpBoth::NotAsked => (None, None, None),
+    let mut not_held = None;
+    let (mut tcp, mut tcp6, refused) = match held.map(|h| h.tables(cfg)) {
+        Some(Ok((tcp, tcp6))) => (Some(tcp), Some(tcp6), None),
+        not => {
+            not_held = not.and_then(Result::err);
+            match dump_tcp_both(cfg, &mut sources) {
+                TcpBoth::Dumped { tcp, tcp6 } => (Some(tcp), Some(tcp6), None),
+                TcpBoth::Refused(why) => (None, None, Some(why)),
+                TcpBoth::NotAsked => (None, None, None),
+            }
+        }
     };
     for &table in &cfg.tables {
         if table == Table::Unix && !cfg.filter.may_match_unix() {
@@ -643,8 +662,11 @@ fn dump_tables(cfg: &Config, entered: bool, kill: bool) -> Dump {
             TCP6 => tcp6.take(),
             _ => None,
         };
-        if let Some((sockets, served)) = together {
+        if let Some((sockets, mut served)) = together {
             dump.sockets.extend(sockets);
+            if let Some(why) = &not_held {
+                served.note = Some(not_held_note(served.note.take(), why));
+            }
             dump.served.push(served);
             continue;
         }
@@ -662,6 +684,9 @@ fn dump_tables(cfg: &Config, entered: bool, kill: bool) -> Dump {
                             "one TCPDIAG_GETSOCK request for tcp and tcp6 failed, so asked per \
 table: {why}"
                         ));
+                    }
+                    if let Some(why) = &not_held {
+                        served.note = Some(not_held_note(served.note.take(), why));
                     }
                 }
                 dump.served.push(served)
@@ -682,6 +707,112 @@ table: {why}"
 
 const TCP4: Table = Table::Inet(crate::model::InetProto::Tcp, crate::model::Family::V4);
 const TCP6: Table = Table::Inet(crate::model::InetProto::Tcp, crate::model::Family::V6);
+
+/// -N: where one namespace's TCP tables may come from the sockets its processes hold
+/// ([`crate::source::owned`]) instead of a dump of the host's whole TCP hash.
+#[derive(Clone, Copy)]
+struct HeldTcp<'a> {
+    /// The namespace's inode.
+    netns: u64,
+    scanned: &'a Scanned,
+}
+
+/// The owner scan's TCP records, handed from the scan thread to the namespace workers that
+/// wait for them.
+#[derive(Default)]
+struct Scanned {
+    /// `None` inside: the scan did not run the iterator (or did not run).
+    records: std::sync::OnceLock<Option<crate::procmap::OwnedTcp>>,
+    lock: std::sync::Mutex<()>,
+    done: std::sync::Condvar,
+}
+
+impl Scanned {
+    /// Hands over the records (the first call counts) and wakes every waiter.
+    fn set(&self, records: Option<crate::procmap::OwnedTcp>) {
+        let _ = self.records.set(records);
+        let _held = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.done.notify_all();
+    }
+
+    /// Waits for [`Scanned::set`].
+    fn wait(&self) -> Option<&crate::procmap::OwnedTcp> {
+        let mut held = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while self.records.get().is_none() {
+            held = self
+                .done
+                .wait(held)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        drop(held);
+        self.records.get().and_then(Option::as_ref)
+    }
+}
+
+/// Both TCP tables of a namespace, each with how it was served.
+type TcpTables = ((Vec<Socket>, Served), (Vec<Socket>, Served));
+
+impl HeldTcp<'_> {
+    /// Both TCP tables from the held sockets, on the thread inside the namespace, when its
+    /// counters show no other TCP socket; otherwise why not (the caller dumps them).
+    fn tables(self, cfg: &Config) -> Result<TcpTables, String> {
+        use crate::source::owned::{Completeness, TcpCounts};
+        let net = cfg.proc_root.join("thread-self").join("net");
+        let counts =
+            || TcpCounts::read(&net).map_err(|e| format!("{}/sockstat: {e}", net.display()));
+        let before = counts()?;
+        if before.time_wait > 0 {
+            // Known without waiting for the scan: dump now, alongside it.
+            return Err("TIME_WAIT sockets have no owner".into());
+        }
+        let Some(owned) = self.scanned.wait() else {
+            return Err("the owner scan did not read TCP sockets".into());
+        };
+        let records = owned.in_netns(self.netns);
+        if let Completeness::Incomplete(why) = Completeness::check(before, counts()?, records) {
+            return Err(why);
+        }
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for s in records.iter().filter_map(crate::source::owned::socket) {
+            let (table, list) = match s.inet().map(|i| i.family) {
+                Some(crate::model::Family::V6) => (TCP6, &mut v6),
+                _ => (TCP4, &mut v4),
+            };
+            if cfg.state_mask(table) & s.state.mask_bit() != 0 {
+                list.push(s);
+            }
+        }
+        let by = crate::source::SourceKind::Descriptors;
+        Ok(((v4, Served::new(TCP4, by)), (v6, Served::new(TCP6, by))))
+    }
+}
+
+/// -v's note on a TCP table that was dumped although held sockets were looked at.
+fn not_held_note(note: Option<String>, why: &str) -> String {
+    match note {
+        Some(n) => format!("{n}; not from the sockets' descriptors: {why}"),
+        None => format!("not from the sockets' descriptors: {why}"),
+    }
+}
+
+/// -N: whether held TCP sockets may stand in for TCP dumps ([`HeldTcp`]): the owner scan runs
+/// anyway and may use the BPF iterator, and nothing is asked that only a dump gives (timers,
+/// tcp_info and the other extensions, marks and cgroup ids).
+fn held_tcp_may_serve(cfg: &Config) -> bool {
+    cfg.needs_owners()
+        && cfg.owner_scan != crate::procmap::ScanChoice::Proc
+        && cfg.source != SourceChoice::Proc
+        && cfg.tables.iter().any(|&t| t == TCP4 || t == TCP6)
+        && !cfg.timers
+        && !cfg.internals.any()
+        && !cfg.filter.needs_labels()
+}
 
 /// What [`dump_tcp_both`] did.
 enum TcpBoth {
@@ -738,22 +869,64 @@ fn dump_tcp_both(cfg: &Config, sources: &mut Sources) -> TcpBoth {
 /// -N: finds the namespaces, dumps each from a thread inside it (a few at a time) while the
 /// owner scan runs once for all of them — socket inodes are unique host-wide.
 fn gather(cfg: &Config) -> Result<Gathered, ListError> {
-    gather_with(cfg, false)
+    gather_with(cfg, Gather::Plain)
 }
 
-/// [`gather`], with `kill`: also a SOCK_DESTROY socket opened inside each namespace.
-fn gather_with(cfg: &Config, kill: bool) -> Result<Gathered, ListError> {
+/// What [`gather_with`] is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Gather {
+    /// Sockets as dumps give them (--watch, --events and the library compare whole records).
+    Plain,
+    /// A listing or a scrape: TCP tables may come from held sockets ([`HeldTcp`]).
+    Listing,
+    /// -K: also a SOCK_DESTROY socket opened inside each namespace.
+    Kill,
+}
+
+/// [`gather`], for `purpose`.
+fn gather_with(cfg: &Config, purpose: Gather) -> Result<Gathered, ListError> {
+    let kill = purpose == Gather::Kill;
     let found = netns::discover_remaining(&cfg.netns, &cfg.proc_root).map_err(ListError::Netns)?;
     let fds: Vec<_> = found.targets.iter().map(|t| t.fd.as_ref()).collect();
-    let work = |i: usize| dump_tables(cfg, fds[i].is_some(), kill);
+    let held = purpose == Gather::Listing && held_tcp_may_serve(cfg);
+    let inodes: Vec<u64> = found.targets.iter().map(|t| t.netns.inode).collect();
+    // Set by the owner scan when it is done, to its TCP records (or to nothing): namespace
+    // workers that may use them wait for it.
+    let scanned = Scanned::default();
+    let work = |i: usize| {
+        let held = held.then(|| HeldTcp {
+            netns: found.targets[i].netns.inode,
+            scanned: &scanned,
+        });
+        dump_tables(cfg, fds[i].is_some(), kill, held)
+    };
+    let scan = || {
+        if !held {
+            return scan_owners(cfg);
+        }
+        // Whatever happens, the waiting workers are released.
+        struct Release<'a>(&'a Scanned);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.0.set(None);
+            }
+        }
+        let _release = Release(&scanned);
+        let (map, owned) = scan_owners_with_tcp(cfg, &inodes)?;
+        scanned.set(owned);
+        Ok(map)
+    };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(2, 4);
-    let (dumps, scanned) = std::thread::scope(|s| {
+    let (dumps, scanned_owners) = std::thread::scope(|s| {
         let scan = cfg
             .needs_owners()
-            .then(|| std::thread::Builder::new().spawn_scoped(s, || scan_owners(cfg)));
+            .then(|| std::thread::Builder::new().spawn_scoped(s, scan));
+        if matches!(scan, None | Some(Err(_))) {
+            scanned.set(None); // no scan running: nobody is to wait for one
+        }
         let dumps = netns::enter::run_each(&fds, threads, work);
         let scanned = match scan {
             None => None,
@@ -767,7 +940,7 @@ fn gather_with(cfg: &Config, kill: bool) -> Result<Gathered, ListError> {
         };
         (dumps, scanned)
     });
-    let owners = scanned.transpose().map_err(ListError::Scan)?;
+    let owners = scanned_owners.transpose().map_err(ListError::Scan)?;
     let mut outcome = Outcome {
         owners_incomplete: owners.as_ref().is_some_and(OwnerMap::incomplete),
         owner_gaps: owners.as_ref().map(|m| m.gaps.clone()).unwrap_or_default(),
@@ -827,7 +1000,7 @@ pub fn visit_netns(
     ),
     ListError,
 > {
-    let g = gather(cfg)?;
+    let g = gather_with(cfg, Gather::Listing)?;
     for (ns, sockets) in &g.namespaces {
         visitor.netns(ns).map_err(ListError::Output)?;
         for s in sockets {
@@ -848,7 +1021,7 @@ fn list_netns<W: io::Write>(
     names: &mut Names,
     out: W,
 ) -> Result<(W, Outcome), ListError> {
-    let g = gather(cfg)?;
+    let g = gather_with(cfg, Gather::Listing)?;
     let cgroups = cfg
         .internals
         .extended

@@ -248,6 +248,28 @@ fn without_netns(r: &Run, ns: &NamedNs) -> Vec<String> {
     v
 }
 
+/// Checks that `rnetstat -N ns -v --json args…` lists what rnetstat lists inside `ns`
+/// (something), and that -v says each TCP table was served by `served`.
+fn lists_as_inside(ns: &NamedNs, args: &[&str], served: &str) {
+    let mut with_n = vec!["-N", &ns.name, "-v", "--json"];
+    with_n.extend_from_slice(args);
+    let r = rnetstat(&with_n);
+    let got = without_netns(&r, ns);
+    assert!(!got.is_empty(), "{args:?}: {}", r.explain());
+    assert_eq!(got, inside(ns, args), "{args:?}: {}", r.explain());
+    for table in ["tcp", "tcp6"] {
+        let said = format!("{table}: {served}");
+        assert!(r.stderr().contains(&said), "{said}: {}", r.explain());
+    }
+}
+
+/// Whether owners come from the /proc walk here (no BPF iterator), saying so: then TCP
+/// sockets are never read from their descriptors.
+fn no_bpf_scan(ns: &NamedNs) -> bool {
+    let r = rnetstat(&["-N", &ns.name, "-tanp", "-v"]);
+    r.stderr().contains("owners: /proc/*/fd") && skip("the BPF owner scan cannot run here")
+}
+
 /// `rnetstat args --json` run inside `ns` (`ip netns exec`), sorted.
 fn inside(ns: &NamedNs, args: &[&str]) -> Vec<String> {
     let mut cmd = Command::new("ip");
@@ -294,18 +316,11 @@ fn both_tcp_tables_under_n_are_what_the_namespace_itself_lists() {
         ],
     ];
     for args in cases {
-        let mut with_n = vec!["-N", &ns.name, "-v", "--json"];
-        with_n.extend_from_slice(args);
-        let r = rnetstat(&with_n);
-        let got = without_netns(&r, &ns);
-        assert_eq!(got, inside(&ns, args), "{}", r.explain());
-        assert!(!got.is_empty(), "{}", r.explain());
-        for table in ["tcp", "tcp6"] {
-            let said = format!(
-                "{table}: netlink sock_diag (one TCPDIAG_GETSOCK request for tcp and tcp6)"
-            );
-            assert!(r.stderr().contains(&said), "{said}: {}", r.explain());
-        }
+        lists_as_inside(
+            &ns,
+            args,
+            "netlink sock_diag (one TCPDIAG_GETSOCK request for tcp and tcp6)",
+        );
     }
     // Both families are there, listeners and connections.
     let r = rnetstat(&["-N", &ns.name, "-tan", "--json"]);
@@ -338,6 +353,111 @@ fn both_tcp_tables_under_n_are_what_the_namespace_itself_lists() {
         2,
         "{}",
         r.explain()
+    );
+}
+
+/// HOLD_BOTH with five bytes sent to each accepted end and left unread (a Recv-Q to show).
+const HOLD_QUEUED: &str = "import socket, sys, os\n\
+held = []\n\
+for fam, host in ((socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')): \
+l = socket.socket(fam); l.bind((host, 0)); l.listen(8); \
+c = socket.create_connection(l.getsockname()[:2]); a, _ = l.accept(); c.send(b'hello'); \
+held += [l, c, a]\n\
+print(os.getpid(), held[0].getsockname()[1], held[3].getsockname()[1], flush=True)\n\
+sys.stdin.read()\n";
+
+/// A namespace whose TCP sockets are all held by processes is listed from their descriptors
+/// (the BPF owner scan reads each socket's fields; no dump walks the host's whole TCP hash),
+/// and what it lists — states, addresses, queues, uid, inode, owners, filters — is what
+/// rnetstat lists inside the namespace from a dump. -v says which way each table came.
+#[test]
+fn a_namespace_whose_sockets_all_have_owners_is_listed_from_their_descriptors() {
+    if cannot_run() {
+        return;
+    }
+    if !have_ipv6() {
+        skip("needs IPv6 on loopback");
+        return;
+    }
+    let ns = NamedNs::new("held");
+    let h = Holder::spawn_script(&["ip", "netns", "exec", &ns.name], HOLD_QUEUED);
+    let (p4, p6) = (h.listen_port, h.other_port);
+    let sport = format!("sport = :{p4} or dport = :{p6}");
+    let cases: [&[&str]; 5] = [
+        &["-tanp"],
+        &["-tlnp"],
+        &["-tnpe"],
+        &["-tanp", &sport],
+        &["-tnp", "state", "established"],
+    ];
+    if no_bpf_scan(&ns) {
+        return;
+    }
+    for args in cases {
+        lists_as_inside(
+            &ns,
+            args,
+            "the sockets' descriptors (BPF task_file iterator)",
+        );
+    }
+    let (r, list) = listed(&["-N", &ns.name, "-tnp", "--json"]);
+    for proto in ["tcp", "tcp6"] {
+        let queued: Vec<_> = list
+            .iter()
+            .filter(|s| s["proto"] == proto && s["recv_q"] == 5)
+            .collect();
+        assert_eq!(
+            queued.len(),
+            1,
+            "{proto}: the accepted end: {}",
+            r.explain()
+        );
+        assert_eq!(owner_pids(queued[0]), vec![u64::from(h.pid)]);
+    }
+    // Timers come from a dump only: with -o the namespace is dumped.
+    let r = rnetstat(&["-N", &ns.name, "-tanpo", "-v"]);
+    assert!(
+        r.stderr().contains("tcp: netlink sock_diag"),
+        "{}",
+        r.explain()
+    );
+}
+
+/// A TCP socket that no process holds (here a connection not yet accept()ed) makes the
+/// namespace's counters disagree with the held sockets: it is dumped, the socket is listed,
+/// and -v says why.
+#[test]
+fn a_socket_without_an_owner_sends_its_namespace_to_a_dump() {
+    if cannot_run() {
+        return;
+    }
+    let ns = NamedNs::new("unowned");
+    let script = "import socket, sys, os\n\
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(8)\n\
+c = socket.create_connection(l.getsockname())\n\
+print(os.getpid(), l.getsockname()[1], c.getsockname()[1], flush=True)\n\
+sys.stdin.read()\n";
+    let h = Holder::spawn_script(&["ip", "netns", "exec", &ns.name], script);
+    if no_bpf_scan(&ns) {
+        return;
+    }
+    let r = rnetstat(&["-N", &ns.name, "-tanp", "-v", "--json"]);
+    let said = "tcp: netlink sock_diag (one TCPDIAG_GETSOCK request for tcp and tcp6; not from \
+the sockets' descriptors: 3 TCP sockets in the kernel's hash, 2 held by processes)";
+    assert!(r.stderr().contains(said), "{said}: {}", r.explain());
+    let list = r.json();
+    let child = list
+        .iter()
+        .find(|s| {
+            s["local"]["port"].as_u64() == Some(h.listen_port.into())
+                && s["remote"]["port"].as_u64() == Some(h.other_port.into())
+        })
+        .unwrap_or_else(|| panic!("no accept queue entry: {}", r.explain()));
+    assert_eq!(child["state"], "ESTABLISHED");
+    assert_eq!(
+        child["processes"],
+        serde_json::json!([]),
+        "nobody holds it yet"
     );
 }
 
@@ -406,7 +526,14 @@ c.close(); time.sleep(0.1); a.close(); time.sleep(0.1)\n";
         .trim()
         .parse()
         .expect("port");
-    let (r, list) = listed(&["-N", &ns.name, "-tanp", "--json"]);
+    let (r, list) = listed(&["-N", &ns.name, "-tanp", "--json", "-v"]);
+    // A TIME_WAIT has no owner: the namespace is dumped (see the next tests).
+    assert!(
+        r.stderr()
+            .contains("not from the sockets' descriptors: TIME_WAIT sockets have no owner"),
+        "{}",
+        r.explain()
+    );
     let tw = list
         .iter()
         .find(|s| s["state"] == "TIME_WAIT" && s["local"]["port"].as_u64() == Some(port.into()))

@@ -378,6 +378,7 @@ fn families(s: &Scrape, dropped: &mut Dropped) -> Vec<Family> {
         if let Some(x) = served {
             let by = match x.by {
                 SourceKind::Netlink => "netlink",
+                SourceKind::Descriptors => "bpf",
                 SourceKind::Proc => "proc",
             };
             source.push(

@@ -7,6 +7,7 @@
 
 pub(crate) mod error;
 pub mod netlink;
+pub mod owned;
 pub mod procnet;
 pub mod rtnetlink;
 
@@ -43,6 +44,9 @@ pub enum SourceChoice {
 pub enum SourceKind {
     Netlink,
     Proc,
+    /// `-N`: a namespace's TCP sockets as the owner scan's BPF iterator read them from their
+    /// descriptors, its counters showing no other ([`owned`]).
+    Descriptors,
 }
 
 /// How one table was served.
@@ -62,7 +66,7 @@ pub struct Served {
 }
 
 impl Served {
-    fn new(table: Table, by: SourceKind) -> Served {
+    pub(crate) fn new(table: Table, by: SourceKind) -> Served {
         Served {
             table,
             by,
