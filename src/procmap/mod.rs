@@ -469,14 +469,18 @@ fn bpf_precondition(proc_root: &Path) -> Result<(), String> {
 /// The BPF scan; with `tcp`, also the TCP records of the namespaces it names (all when empty).
 fn bpf_scan(proc_root: &Path, tcp: Option<&[u64]>) -> Result<(OwnerMap, Option<OwnedTcp>), String> {
     bpf_precondition(proc_root)?;
-    let mut entries = Vec::new();
-    let mut records = Vec::new();
-    match tcp {
-        None => iterator()?
-            .run(|inode, pid, fd, _| entries.push(Entry { inode, pid, fd }))
-            .map_err(|e| e.to_string())?,
-        Some(netns) => (entries, records) = bpf_scan_tcp(netns)?,
-    }
+    // A kernel that can run the owner iterator but not the TCP one (no bpf_sock_from_file
+    // before 5.11, say) still gets the fast owner scan, without TCP records.
+    let (entries, records) = match tcp.map(bpf_scan_tcp) {
+        Some(Ok((entries, records))) => (entries, Some(records)),
+        _ => {
+            let mut entries = Vec::new();
+            iterator()?
+                .run(|inode, pid, fd, _| entries.push(Entry { inode, pid, fd }))
+                .map_err(|e| e.to_string())?;
+            (entries, None)
+        }
+    };
     let mut pids: Vec<u32> = entries.iter().map(|e| e.pid).collect();
     pids.sort_unstable();
     pids.dedup();
@@ -491,7 +495,7 @@ fn bpf_scan(proc_root: &Path, tcp: Option<&[u64]>) -> Result<(OwnerMap, Option<O
         .into_iter()
         .map(|pid| (pid, read_comm(&root, pid)))
         .collect();
-    let owned = tcp.is_some().then(|| OwnedTcp::new(records));
+    let owned = records.map(OwnedTcp::new);
     Ok((OwnerMap::build(entries, names, ScanKind::Bpf), owned))
 }
 
