@@ -764,8 +764,7 @@ impl HeldTcp<'_> {
     fn tables(self, cfg: &Config) -> Result<TcpTables, String> {
         use crate::source::owned::{Completeness, TcpCounts};
         let net = cfg.proc_root.join("thread-self").join("net");
-        let counts =
-            || TcpCounts::read(&net).map_err(|e| format!("{}/sockstat: {e}", net.display()));
+        let counts = || TcpCounts::read(&net).map_err(|e| e.to_string());
         let before = counts()?;
         if before.time_wait > 0 {
             // Known without waiting for the scan: dump now, alongside it.

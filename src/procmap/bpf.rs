@@ -889,6 +889,83 @@ mod tests {
     }
 
     #[test]
+    fn the_tcp_program_compares_each_namespace_skips_other_parts_and_jumps_forward() {
+        let m = |offset, size| Member { offset, size };
+        let l = Layout {
+            attach_btf_id: 1,
+            ctx_meta: m(0, 8),
+            ctx_task: m(8, 8),
+            ctx_fd: m(16, 4),
+            ctx_file: m(24, 8),
+            meta_seq: m(0, 8),
+            f_inode: m(40, 8),
+            i_mode: m(0, 2),
+            i_ino: m(64, 8),
+            tgid: m(1200, 4),
+        };
+        let t = TcpLayout {
+            socket_sk: 24,
+            sk: 0,
+            skc_net: 48,
+            net_inum: 176,
+            family: 16,
+            state: 18,
+            num: 14,
+            dport: 12,
+            bound_if: 20,
+            daddr: 0,
+            rcv_saddr: 4,
+            v6_daddr: 56,
+            v6_rcv_saddr: 72,
+            uid: 528,
+            ack_backlog: 600,
+            max_ack_backlog: 604,
+            rcv_nxt: 1664,
+            copied_seq: 1464,
+            write_seq: 1576,
+            snd_una: 1672,
+            qlen: 1024,
+        };
+        let netns = [4026531840, 4026532281];
+        let p = program(
+            &l,
+            Some(Tcp {
+                layout: &t,
+                netns: &netns,
+                part: 1,
+                parts: 2,
+            }),
+        );
+        let compared: Vec<u32> = p
+            .iter()
+            .filter(|i| i.code == JEQ32_K)
+            .map(|i| i.imm as u32)
+            .collect();
+        assert_eq!(compared, netns, "one 32-bit comparison per namespace");
+        let part = p
+            .iter()
+            .position(|i| i.code == MOD64_K)
+            .expect("the part test");
+        assert_eq!(p[part].imm, 2);
+        assert_eq!((p[part + 1].code, p[part + 1].imm), (JNE_K, 1));
+        for (pc, i) in p.iter().enumerate() {
+            if matches!(i.code, JA | JEQ_K | JNE_K | JEQ32_K) {
+                let to = pc as i64 + 1 + i64::from(i.off);
+                assert!(
+                    to > pc as i64 && to < p.len() as i64,
+                    "jump at {pc} to {to}"
+                );
+            }
+        }
+        assert_eq!(p.last().map(|i| i.code), Some(EXIT));
+        // Two writes: the TCP record and the short one.
+        let writes = p
+            .iter()
+            .filter(|i| i.code == CALL && i.imm == BPF_FUNC_SEQ_WRITE);
+        assert_eq!(writes.count(), 2);
+    }
+
+    #[test]
     fn only_memory_and_busy_failures_are_worth_retrying() {
         let syscall = |errno| BpfError::Syscall {
             step: "program load",

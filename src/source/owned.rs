@@ -45,10 +45,16 @@ pub struct TcpCounts {
 impl TcpCounts {
     /// Reads `sockstat` and `sockstat6` in `net_dir` (`/proc/thread-self/net` inside the
     /// namespace). sockstat6 is absent without IPv6, and then counts nothing.
+    /// The error names the file.
     pub fn read(net_dir: &Path) -> io::Result<TcpCounts> {
+        let read = |name: &str| {
+            let path = net_dir.join(name);
+            std::fs::read(&path)
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+        };
         let mut counts = TcpCounts::default();
-        counts.add(&std::fs::read(net_dir.join("sockstat"))?);
-        match std::fs::read(net_dir.join("sockstat6")) {
+        counts.add(&read("sockstat")?);
+        match read("sockstat6") {
             Ok(text) => counts.add(&text),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
