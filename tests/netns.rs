@@ -421,6 +421,21 @@ fn a_namespace_whose_sockets_all_have_owners_is_listed_from_their_descriptors() 
         "{}",
         r.explain()
     );
+    // Without root there is no BPF owner scan: its own namespace is dumped.
+    if have("setpriv") {
+        let bin = SharedBin::new("netns-held");
+        let out = bin
+            .as_nobody("", &["-N", "all", "-tanp", "-v"])
+            .output()
+            .expect("setpriv");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{out:?}");
+        assert!(stderr.contains("tcp: netlink sock_diag"), "{stderr}");
+        assert!(
+            !stderr.contains("the sockets' descriptors (BPF"),
+            "{stderr}"
+        );
+    }
 }
 
 /// A TCP socket that no process holds (here a connection not yet accept()ed) makes the

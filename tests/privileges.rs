@@ -53,6 +53,11 @@ const CLAIMS: &[(&str, &str)] = &[
         "how many processes' namespaces could not be read",
         "an_ordinary_user_lists_what_it_can_and_says_what_it_skipped",
     ),
+    // NETWORK NAMESPACES: TCP tables from held sockets only with the BPF owner scan (root).
+    (
+        "when the BPF owner scan runs (root, see --owner-scan)",
+        "a_namespace_whose_sockets_all_have_owners_is_listed_from_their_descriptors",
+    ),
     // -N with netstat's other tables (tests/nettab.rs): an ordinary user gets its own
     // namespace's routes and one hint.
     (
