@@ -292,10 +292,20 @@ pub fn run<W: io::Write>(
                     info.local,
                     info.remote,
                 );
-                let known = [recent.as_ref(), older.as_ref()]
+                let seen: Vec<_> = [recent.as_ref(), older.as_ref()]
                     .into_iter()
                     .flatten()
-                    .find_map(|r| r.owners_of(&key));
+                    .filter_map(|r| r.owners_of(&key))
+                    .collect();
+                // A listing taken while the owner was exiting sees the socket but no longer
+                // its descriptor: then the same socket's owners from the listing before.
+                let known = seen
+                    .iter()
+                    .find(|(inode, _, map)| {
+                        *inode == seen[0].0 && map.owners(*inode).next().is_some()
+                    })
+                    .or(seen.first())
+                    .copied();
                 let owners = known.map(|(inode, uid, map)| {
                     // As last seen, so its owners can be named.
                     sock_rec.inode = inode;
