@@ -224,6 +224,13 @@ def main():
             ok = ratio <= target
             failed |= not ok
             print("%s: rnetstat -N %s: %.3fx (target <= %gx)" % ("PASS" if ok else "FAIL", what, ratio, target))
+        # -N all lists more than the one namespace holds (everything on the host): per row.
+        whole = results[cases[3][0]]
+        one_rows = results[cases[2][0]]["rows"]
+        if whole["rows"] and one_rows:
+            per_row = (whole["median_s"] / whole["rows"]) / (single / one_rows)
+            print("info: rnetstat -N all -tanp vs one namespace, per socket listed: %.3fx "
+                  "(%d rows against %d)" % (per_row, whole["rows"], one_rows))
         if a.json_out:
             with open(a.json_out, "w") as f:
                 json.dump({"results": results, "checks": checks}, f, indent=1)
