@@ -223,16 +223,18 @@ fn scan_owners(cfg: &Config) -> Result<OwnerMap, ScanError> {
     Ok(map)
 }
 
-/// [`scan_owners`], with every held TCP socket's fields when the BPF iterator runs.
+/// [`scan_owners`], handing every held TCP socket's fields (when the BPF iterator reads
+/// them) to `ready` before the owners' names and containers are looked up.
 fn scan_owners_with_tcp(
     cfg: &Config,
     netns: &[u64],
-) -> Result<(OwnerMap, Option<crate::procmap::OwnedTcp>), ScanError> {
-    let (mut map, owned) = OwnerMap::scan_with_tcp(&cfg.proc_root, cfg.owner_scan, netns)?;
+    ready: &mut dyn FnMut(Option<crate::procmap::OwnedTcp>),
+) -> Result<OwnerMap, ScanError> {
+    let mut map = OwnerMap::scan_with_tcp(&cfg.proc_root, cfg.owner_scan, netns, ready)?;
     if cfg.needs_containers() {
         map.find_containers(&cfg.proc_root);
     }
-    Ok((map, owned))
+    Ok(map)
 }
 
 /// What to ask the source of `table` for.
@@ -911,9 +913,7 @@ fn gather_with(cfg: &Config, purpose: Gather) -> Result<Gathered, ListError> {
             }
         }
         let _release = Release(&scanned);
-        let (map, owned) = scan_owners_with_tcp(cfg, &inodes)?;
-        scanned.set(owned);
-        Ok(map)
+        scan_owners_with_tcp(cfg, &inodes, &mut |owned| scanned.set(owned))
     };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())

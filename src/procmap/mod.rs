@@ -209,13 +209,30 @@ pub struct OwnedTcp {
     records: Vec<bpf::TcpRecord>,
 }
 
+/// What a scan with TCP records is asked: the namespaces (all when empty), and where the
+/// records go as soon as they are read.
+type TcpRequest<'n, 'r, 'f> = (&'n [u64], &'r mut (dyn FnMut(Option<OwnedTcp>) + 'f));
+
 impl OwnedTcp {
-    fn new(mut records: Vec<bpf::TcpRecord>) -> OwnedTcp {
+    fn new(records: Vec<bpf::TcpRecord>) -> OwnedTcp {
         const LISTEN: u8 = 10;
-        records.sort_unstable_by_key(|r| (r.netns, r.state != LISTEN, r.inode));
-        // A socket held by several descriptors or processes is one socket; its records are
-        // alike, so they sort next to each other.
-        records.dedup_by_key(|r| r.inode);
+        // Sorted through small keys (the records are ~100 bytes each). A socket held by
+        // several descriptors or processes is one socket, even if its state changed between
+        // two reads of it: one record per inode.
+        let mut keys: Vec<(u64, u32)> = (0..records.len() as u32)
+            .map(|i| (records[i as usize].inode, i))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup_by_key(|k| k.0);
+        let mut order: Vec<(u32, bool, u64, u32)> = keys
+            .into_iter()
+            .map(|(inode, i)| {
+                let r = &records[i as usize];
+                (r.netns, r.state != LISTEN, inode, i)
+            })
+            .collect();
+        order.sort_unstable();
+        let records = order.into_iter().map(|k| records[k.3 as usize]).collect();
         OwnedTcp { records }
     }
 
@@ -233,32 +250,40 @@ impl OwnedTcp {
 impl OwnerMap {
     /// Scans every process, with the iterator or under `proc_root` (normally `/proc`).
     pub fn scan(proc_root: &Path, choice: ScanChoice) -> Result<OwnerMap, ScanError> {
-        Self::scan_reporting(proc_root, choice, None).map(|(map, _)| map)
+        Self::scan_reporting(proc_root, choice, None)
     }
 
-    /// [`OwnerMap::scan`], and with the BPF iterator also every held TCP socket's fields
-    /// ([`OwnedTcp`]); `None` for them when the /proc walk ran instead.
-    /// With namespace inodes in `netns`, only their TCP sockets are kept (and read).
+    /// [`OwnerMap::scan`], and with the BPF iterator also every held TCP socket's fields,
+    /// handed to `ready` as soon as they are read — before process names and the owner index
+    /// are built, so the caller can use them meanwhile. `ready` gets `None` when the TCP
+    /// iterator cannot run (then the /proc walk or the plain iterator finds owners); it is
+    /// called once, unless the scan fails. With namespace inodes in `netns`, only their TCP
+    /// sockets are kept (and read).
     pub fn scan_with_tcp(
         proc_root: &Path,
         choice: ScanChoice,
         netns: &[u64],
-    ) -> Result<(OwnerMap, Option<OwnedTcp>), ScanError> {
-        Self::scan_reporting(proc_root, choice, Some(netns))
+        ready: &mut dyn FnMut(Option<OwnedTcp>),
+    ) -> Result<OwnerMap, ScanError> {
+        Self::scan_reporting(proc_root, choice, Some((netns, ready)))
     }
 
     fn scan_reporting(
         proc_root: &Path,
         choice: ScanChoice,
-        tcp: Option<&[u64]>,
-    ) -> Result<(OwnerMap, Option<OwnedTcp>), ScanError> {
+        mut tcp: Option<TcpRequest<'_, '_, '_>>,
+    ) -> Result<OwnerMap, ScanError> {
         let mut fallback_reason = None;
         if choice != ScanChoice::Proc {
-            match bpf_scan(proc_root, tcp) {
-                Ok(found) => return Ok(found),
+            let bpf_tcp = tcp.as_mut().map(|(netns, ready)| (*netns, &mut **ready));
+            match bpf_scan(proc_root, bpf_tcp) {
+                Ok(map) => return Ok(map),
                 Err(why) if choice == ScanChoice::Bpf => return Err(ScanError::Bpf(why)),
                 Err(why) => fallback_reason = Some(why),
             }
+        }
+        if let Some((_, ready)) = tcp {
+            ready(None);
         }
         let found = fdscan::scan(proc_root).map_err(|source| ScanError::Proc {
             root: proc_root.to_path_buf(),
@@ -267,7 +292,7 @@ impl OwnerMap {
         let mut map = OwnerMap::build(found.entries, found.names, ScanKind::Proc);
         map.gaps = found.gaps;
         map.fallback_reason = fallback_reason;
-        Ok((map, None))
+        Ok(map)
     }
 
     fn build(mut entries: Vec<Entry>, mut names: Vec<(u32, Box<[u8]>)>, by: ScanKind) -> OwnerMap {
@@ -466,12 +491,20 @@ fn bpf_precondition(proc_root: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// The BPF scan; with `tcp`, also the TCP records of the namespaces it names (all when empty).
-fn bpf_scan(proc_root: &Path, tcp: Option<&[u64]>) -> Result<(OwnerMap, Option<OwnedTcp>), String> {
+/// The BPF scan; with `tcp`, also the TCP records of the namespaces it names (all when
+/// empty), handed to its `ready` before the owner map is built.
+fn bpf_scan(proc_root: &Path, tcp: Option<TcpRequest<'_, '_, '_>>) -> Result<OwnerMap, String> {
     bpf_precondition(proc_root)?;
+    let root = openat(
+        CWD,
+        proc_root,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("{}: {e}", proc_root.display()))?;
     // A kernel that can run the owner iterator but not the TCP one (no bpf_sock_from_file
     // before 5.11, say) still gets the fast owner scan, without TCP records.
-    let (entries, records) = match tcp.map(bpf_scan_tcp) {
+    let (entries, records) = match tcp.as_ref().map(|(netns, _)| bpf_scan_tcp(netns)) {
         Some(Ok((entries, records))) => (entries, Some(records)),
         _ => {
             let mut entries = Vec::new();
@@ -481,22 +514,18 @@ fn bpf_scan(proc_root: &Path, tcp: Option<&[u64]>) -> Result<(OwnerMap, Option<O
             (entries, None)
         }
     };
+    // Nothing below fails: the records are handed over exactly once.
+    if let Some((_, ready)) = tcp {
+        ready(records.map(OwnedTcp::new));
+    }
     let mut pids: Vec<u32> = entries.iter().map(|e| e.pid).collect();
     pids.sort_unstable();
     pids.dedup();
-    let root = openat(
-        CWD,
-        proc_root,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| format!("{}: {e}", proc_root.display()))?;
     let names = pids
         .into_iter()
         .map(|pid| (pid, read_comm(&root, pid)))
         .collect();
-    let owned = records.map(OwnedTcp::new);
-    Ok((OwnerMap::build(entries, names, ScanKind::Bpf), owned))
+    Ok(OwnerMap::build(entries, names, ScanKind::Bpf))
 }
 
 /// The owner entries and TCP records of every process, from iterators made for this run (they
@@ -610,6 +639,54 @@ mod tests {
             assert!(owners.iter().any(|o| o.pid == me), "{choice:?}: {owners:?}");
             assert_eq!(map.owners(0).count(), 0);
         }
+    }
+
+    #[test]
+    fn held_tcp_sockets_come_once_each_by_namespace_listeners_first() {
+        let r = |inode, netns, state| bpf::TcpRecord {
+            inode,
+            netns,
+            family: libc::AF_INET as u16,
+            state,
+            local_port: 1,
+            remote_port: 2,
+            uid: 0,
+            rcv_nxt: 0,
+            copied_seq: 0,
+            write_seq: 0,
+            snd_una: 0,
+            ack_backlog: 0,
+            max_ack_backlog: 0,
+            syn_queue: 0,
+            bound_if: 0,
+            local4: [127, 0, 0, 1],
+            remote4: [127, 0, 0, 1],
+            local6: [0; 16],
+            remote6: [0; 16],
+        };
+        // Inode 5 read twice (two holders, read by two parts as its state changed).
+        let owned = OwnedTcp::new(vec![
+            r(9, 2, 1),
+            r(5, 1, 1),
+            r(7, 1, 10),
+            r(5, 1, 8),
+            r(3, 1, 1),
+        ]);
+        let inodes = |ns| {
+            owned
+                .in_netns(ns)
+                .iter()
+                .map(|r| r.inode)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(inodes(1), [7, 3, 5], "the listener, then by inode, 5 once");
+        assert_eq!(inodes(2), [9]);
+        assert_eq!(inodes(3), Vec::<u64>::new());
+        assert_eq!(
+            inodes(u64::MAX),
+            Vec::<u64>::new(),
+            "not a 32-bit namespace inode"
+        );
     }
 
     #[test]
