@@ -45,7 +45,7 @@ complete -c rnetstat -l symbolic -d 'Accepted for netstat compatibility and igno
 complete -c rnetstat -s v -l verbose -d 'Say on stderr which source served each table and why a fallback was taken'
 complete -c rnetstat -l json -d 'Print one JSON array of socket objects instead of the table (see JSON SCHEMA in the man page)'
 complete -c rnetstat -l json-lines -d 'Print one JSON object per socket, one per line, as the listing streams (with -c, every listing; with --watch or --events, one object per event)'
-complete -c rnetstat -s H -l no-header -d 'Print no section headers and no column titles, only socket rows (like ss -H)'
+complete -c rnetstat -s H -l no-header -d 'Print no section headers and no column titles, only rows (like ss -H; also for -r, -i, -g)'
 complete -c rnetstat -l info -d 'Show TCP internals from tcp_info on a second line: rtt, rto, mss, cwnd, windows, bytes, rates'
 complete -c rnetstat -l memory -d 'Show socket memory (skmeminfo) on a second line'
 complete -c rnetstat -l extended -d 'Show v6only, mark, cgroup path and shutdown state on a second line'

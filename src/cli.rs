@@ -180,7 +180,7 @@ pub struct Args {
     #[arg(long = "json-lines", conflicts_with = "json")]
     pub json_lines: bool,
 
-    /// Print no section headers and no column titles, only socket rows (like ss -H)
+    /// Print no section headers and no column titles, only rows (like ss -H; also for -r, -i, -g)
     #[arg(short = 'H', long = "no-header")]
     pub no_header: bool,
 

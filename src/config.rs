@@ -360,6 +360,7 @@ impl Config {
                     SourceArg::Netlink => SourceChoice::Netlink,
                     SourceArg::Proc => SourceChoice::Proc,
                 },
+                no_headers: a.no_header,
             },
             netns,
         })

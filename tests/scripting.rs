@@ -47,6 +47,47 @@ impl Drop for TempDir {
     }
 }
 
+/// -H works on netstat's other tables too: -r, -i and -g print their rows without titles and
+/// column headers, and the rows are those printed under the headers.
+#[test]
+fn no_header_drops_the_titles_of_routes_interfaces_and_groups() {
+    for (table, header_lines) in [("-rn", 2), ("-i", 2), ("-g", 3)] {
+        let with = rnetstat(&[table]);
+        let without = rnetstat(&[table, "-H"]);
+        assert_eq!(with.code(), Some(0), "{}", with.explain());
+        assert_eq!(without.code(), Some(0), "{}", without.explain());
+        let with_out = with.stdout();
+        // The first column only: interface counters move between the two runs.
+        let first = |l: &str| l.split_whitespace().next().unwrap_or("").to_string();
+        let rows: Vec<String> = with_out
+            .split("\n\n")
+            .flat_map(|block| block.lines().skip(header_lines))
+            .map(first)
+            .collect();
+        let without_out = without.stdout();
+        let got: Vec<String> = without_out
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(first)
+            .collect();
+        assert!(!got.is_empty(), "{table}: rows: {}", without.explain());
+        assert_eq!(got, rows, "{table}: {}", without.explain());
+        for title in [
+            "Kernel",
+            "Destination",
+            "Iface",
+            "Interface",
+            "IPv6/IPv4",
+            "---",
+        ] {
+            assert!(
+                !without_out.contains(title),
+                "{table}: {title}: {without_out}"
+            );
+        }
+    }
+}
+
 #[test]
 fn no_header_prints_the_same_rows_without_headers_or_titles() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -49,6 +49,8 @@ pub struct Options {
     /// --symbolic: netstat's -N, which makes -r (only) numeric.
     pub symbolic: bool,
     pub source: SourceChoice,
+    /// -H: rows only, without the tables' titles and column headers.
+    pub no_headers: bool,
 }
 
 impl Options {

@@ -196,6 +196,9 @@ fn routes4_head<W: Write>(
     cache: bool,
     netns: &[u8],
 ) -> io::Result<()> {
+    if opts.no_headers {
+        return Ok(());
+    }
     let ext = route4_layout(opts);
     if cache {
         out.write_all(b"Kernel IP routing cache\n")?;
@@ -274,6 +277,9 @@ fn routes4_rows<W: Write>(
 }
 
 fn routes6_head<W: Write>(out: &mut W, opts: &Options, netns: &[u8]) -> io::Result<()> {
+    if opts.no_headers {
+        return Ok(());
+    }
     out.write_all(if opts.cache {
         b"Kernel IPv6 routing cache\n" as &[u8]
     } else {
@@ -547,6 +553,9 @@ fn interfaces_head<W: Write>(
     first: bool,
     netns: &[u8],
 ) -> io::Result<()> {
+    if opts.no_headers {
+        return Ok(());
+    }
     // netstat prints this line when it opens its socket, which with -c is only the first time.
     if first {
         out.write_all(b"Kernel Interface table\n")?;
@@ -580,7 +589,10 @@ fn interfaces_rows<W: Write>(out: &mut W, rows: &[Interface], opts: &Options) ->
 }
 
 /// `netns` and `rule` go before the column headers and the line under them.
-fn groups_head<W: Write>(out: &mut W, netns: &[u8], rule: &[u8]) -> io::Result<()> {
+fn groups_head<W: Write>(out: &mut W, opts: &Options, netns: &[u8], rule: &[u8]) -> io::Result<()> {
+    if opts.no_headers {
+        return Ok(());
+    }
     out.write_all(b"IPv6/IPv4 Group Memberships\n")?;
     out.write_all(netns)?;
     out.write_all(b"Interface       RefCnt Group\n")?;
@@ -594,7 +606,7 @@ fn groups<W: Write>(
     opts: &Options,
     names: &mut Names,
 ) -> io::Result<()> {
-    groups_head(out, b"", b"")?;
+    groups_head(out, opts, b"", b"")?;
     groups_rows(out, rows, opts, names)
 }
 
@@ -710,7 +722,7 @@ pub fn text_netns<W: Write>(
         return match table {
             Table::Routes => routes4_head(out, opts, opts.cache, &head),
             Table::Interfaces => interfaces_head(out, opts, first, &head),
-            Table::Groups => groups_head(out, &head, &rule),
+            Table::Groups => groups_head(out, opts, &head, &rule),
             Table::Masquerade | Table::Context => Ok(()),
         };
     }
@@ -722,7 +734,7 @@ pub fn text_netns<W: Write>(
             Rows::Routes4(_) => routes4_head(out, opts, opts.cache, &head)?,
             Rows::Routes6(_) => routes6_head(out, opts, &head)?,
             Rows::Interfaces(_) => interfaces_head(out, opts, first, &head)?,
-            Rows::Groups(_) => groups_head(out, &head, &rule)?,
+            Rows::Groups(_) => groups_head(out, opts, &head, &rule)?,
         }
         for ((_, collected), cell) in per.iter().zip(&cells) {
             let Some(c) = collected.get(k) else { continue };
