@@ -43,7 +43,7 @@ const TCP_RECORD: usize = 112;
 /// Set in a record's fd word when the rest of a TCP record follows (descriptors are below 2^31).
 const TCP_FLAG: u32 = 1 << 31;
 /// `TCP_LISTEN`.
-const TCP_LISTEN: u8 = 10;
+pub(crate) const TCP_LISTEN: u8 = 10;
 
 /// How many namespaces [`TaskFiles::load_tcp`] filters TCP records by (one comparison each per TCP
 /// socket); beyond, every TCP socket gets its record.
@@ -78,6 +78,32 @@ pub struct TcpRecord {
 }
 
 impl TcpRecord {
+    /// A loopback IPv4 record with every count zero, for tests to change what they test.
+    #[cfg(test)]
+    pub(crate) fn for_tests(inode: u64, netns: u32, state: u8) -> TcpRecord {
+        TcpRecord {
+            inode,
+            netns,
+            family: libc::AF_INET as u16,
+            state,
+            local_port: 0,
+            remote_port: 0,
+            uid: 0,
+            rcv_nxt: 0,
+            copied_seq: 0,
+            write_seq: 0,
+            snd_una: 0,
+            ack_backlog: 0,
+            max_ack_backlog: 0,
+            syn_queue: 0,
+            bound_if: 0,
+            local4: [127, 0, 0, 1],
+            remote4: [127, 0, 0, 1],
+            local6: [0; 16],
+            remote6: [0; 16],
+        }
+    }
+
     /// Decodes the TCP part of a record (bytes 16.. of a [`TCP_RECORD`]).
     fn decode(inode: u64, r: &[u8]) -> TcpRecord {
         let word = |at: usize| u32::from_ne_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
@@ -878,31 +904,26 @@ fn last_log_line(log: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_program_jumps_land_on_its_exit_path() {
+    /// A plausible layout of the owner program's structs.
+    fn layout() -> Layout {
         let m = |offset, size| Member { offset, size };
-        let l = Layout {
+        Layout {
             attach_btf_id: 1,
             ctx_meta: m(0, 8),
             ctx_task: m(8, 8),
             ctx_fd: m(16, 4),
             ctx_file: m(24, 8),
             meta_seq: m(0, 8),
-            f_inode: Member {
-                offset: 40,
-                size: 8,
-            },
-            i_mode: Member { offset: 0, size: 2 },
-            i_ino: Member {
-                offset: 64,
-                size: 8,
-            },
-            tgid: Member {
-                offset: 1200,
-                size: 4,
-            },
-        };
-        let p = program(&l, None);
+            f_inode: m(40, 8),
+            i_mode: m(0, 2),
+            i_ino: m(64, 8),
+            tgid: m(1200, 4),
+        }
+    }
+
+    #[test]
+    fn the_program_jumps_land_on_its_exit_path() {
+        let p = program(&layout(), None);
         let out = p.len() - 2;
         for (pc, i) in p.iter().enumerate() {
             if i.code == JEQ_K || i.code == JNE_K {
@@ -915,19 +936,7 @@ mod tests {
 
     #[test]
     fn the_tcp_program_compares_each_namespace_skips_other_parts_and_jumps_forward() {
-        let m = |offset, size| Member { offset, size };
-        let l = Layout {
-            attach_btf_id: 1,
-            ctx_meta: m(0, 8),
-            ctx_task: m(8, 8),
-            ctx_fd: m(16, 4),
-            ctx_file: m(24, 8),
-            meta_seq: m(0, 8),
-            f_inode: m(40, 8),
-            i_mode: m(0, 2),
-            i_ino: m(64, 8),
-            tgid: m(1200, 4),
-        };
+        let l = layout();
         let t = TcpLayout {
             socket_sk: 24,
             sk: 0,

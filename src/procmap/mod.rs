@@ -215,7 +215,6 @@ type TcpRequest<'n, 'r, 'f> = (&'n [u64], &'r mut (dyn FnMut(Option<OwnedTcp>) +
 
 impl OwnedTcp {
     fn new(records: Vec<bpf::TcpRecord>) -> OwnedTcp {
-        const LISTEN: u8 = 10;
         // Sorted through small keys (the records are ~100 bytes each). A socket held by
         // several descriptors or processes is one socket, even if its state changed between
         // two reads of it: one record per inode.
@@ -228,7 +227,7 @@ impl OwnedTcp {
             .into_iter()
             .map(|(inode, i)| {
                 let r = &records[i as usize];
-                (r.netns, r.state != LISTEN, inode, i)
+                (r.netns, r.state != bpf::TCP_LISTEN, inode, i)
             })
             .collect();
         order.sort_unstable();
@@ -643,27 +642,7 @@ mod tests {
 
     #[test]
     fn held_tcp_sockets_come_once_each_by_namespace_listeners_first() {
-        let r = |inode, netns, state| bpf::TcpRecord {
-            inode,
-            netns,
-            family: libc::AF_INET as u16,
-            state,
-            local_port: 1,
-            remote_port: 2,
-            uid: 0,
-            rcv_nxt: 0,
-            copied_seq: 0,
-            write_seq: 0,
-            snd_una: 0,
-            ack_backlog: 0,
-            max_ack_backlog: 0,
-            syn_queue: 0,
-            bound_if: 0,
-            local4: [127, 0, 0, 1],
-            remote4: [127, 0, 0, 1],
-            local6: [0; 16],
-            remote6: [0; 16],
-        };
+        let r = bpf::TcpRecord::for_tests;
         // Inode 5 read twice (two holders, read by two parts as its state changed).
         let owned = OwnedTcp::new(vec![
             r(9, 2, 1),

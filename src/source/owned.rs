@@ -100,15 +100,17 @@ impl Completeness {
     /// Compares the counters read `before` and `after` the records were taken with the
     /// namespace's `records`.
     pub fn check(before: TcpCounts, after: TcpCounts, records: &[TcpRecord]) -> Completeness {
-        const CLOSE: u8 = 7;
-        const LISTEN: u8 = 10;
+        let state = |r: &TcpRecord| State::from_u8(r.state);
         if before.time_wait > 0 || after.time_wait > 0 {
             return Completeness::Incomplete("TIME_WAIT sockets have no owner".into());
         }
-        if records.iter().any(|r| r.state == LISTEN && r.syn_queue > 0) {
+        if records
+            .iter()
+            .any(|r| state(r) == State::Listen && r.syn_queue > 0)
+        {
             return Completeness::Incomplete("a listener has connections in SYN_RECV".into());
         }
-        let held = records.iter().filter(|r| r.state != CLOSE).count() as u64;
+        let held = records.iter().filter(|r| state(r) != State::Close).count() as u64;
         if before.inuse != held || after.inuse != held {
             return Completeness::Incomplete(format!(
                 "{} TCP sockets in the kernel's hash, {held} held by processes",
@@ -178,25 +180,11 @@ mod tests {
 
     fn record(state: u8, syn_queue: u32) -> TcpRecord {
         TcpRecord {
-            inode: 7,
-            netns: 1,
-            family: libc::AF_INET as u16,
-            state,
             local_port: 80,
-            remote_port: 0,
-            uid: 0,
-            rcv_nxt: 0,
-            copied_seq: 0,
-            write_seq: 0,
-            snd_una: 0,
-            ack_backlog: 0,
+            remote4: [0; 4],
             max_ack_backlog: 128,
             syn_queue,
-            bound_if: 0,
-            local4: [127, 0, 0, 1],
-            remote4: [0; 4],
-            local6: [0; 16],
-            remote6: [0; 16],
+            ..TcpRecord::for_tests(7, 1, state)
         }
     }
 
