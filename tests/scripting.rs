@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{rnetstat, Reaped, BIN};
+use common::{rnetstat, Reaped, TempDir, BIN};
 use serde_json::Value;
 
 fn port_filter(port: u16) -> Vec<String> {
@@ -27,24 +27,6 @@ fn args<'a>(head: &[&'a str], tail: &'a [String]) -> Vec<&'a str> {
         .copied()
         .chain(tail.iter().map(String::as_str))
         .collect()
-}
-
-/// A directory removed on drop.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!("rnetstat-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).expect("mkdir");
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// -H works on netstat's other tables too: -r, -i and -g print their rows without titles and
