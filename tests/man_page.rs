@@ -10,12 +10,15 @@
 //! Regenerate after changing `src/cli.rs` or the skeleton:
 //! `RNETSTAT_UPDATE_MAN=1 cargo test --test man_page`.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use clap_mangen::roff::{roman, Roff};
+use common::TempDir;
 
 const PAGE: &str = "man/rnetstat.1";
 const SKELETON: &str = "man/rnetstat.extra.roff";
@@ -424,24 +427,6 @@ fn collect_keys(v: &serde_json::Value, keys: &mut BTreeSet<String>) {
         }
         serde_json::Value::Array(a) => a.iter().for_each(|v| collect_keys(v, keys)),
         _ => {}
-    }
-}
-
-/// A directory removed on drop, even when the test fails.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("rnetstat-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -406,12 +406,20 @@ impl Drop for NamedNs {
     }
 }
 
-/// A directory under the system's temporary directory, emptied first and removed on drop.
+/// A directory under the system's temporary directory, emptied first and removed on drop (even
+/// when the test fails). Named by tag, process and thread, so tests running side by side with
+/// the same tag do not share it.
 pub struct TempDir(pub std::path::PathBuf);
 
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!("rnetstat-{tag}-{}", std::process::id()));
+        // "ThreadId(7)" → "ThreadId7": no shell-special characters in the path.
+        let thread: String = format!("{:?}", std::thread::current().id())
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        let d =
+            std::env::temp_dir().join(format!("rnetstat-{tag}-{}-{thread}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).expect("mkdir");
         TempDir(d)
