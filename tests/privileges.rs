@@ -288,23 +288,13 @@ fn mark_of(out: &Output, port: u16) -> Value {
     rec["mark"].clone()
 }
 
-/// The kernel sends a socket's mark only to CAP_NET_ADMIN: nobody sees null where root and
-/// nobody-with-CAP_NET_ADMIN see the mark.
-#[test]
-fn extended_shows_marks_only_with_cap_net_admin() {
-    if needs_root_and_setpriv() {
-        return;
-    }
+/// A listener on 127.0.0.1:0 with SO_MARK `mark` (setting it needs root), and its port.
+fn marked_listener(mark: u32) -> (socket2::Socket, u16) {
     let s =
         socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
-    s.set_mark(0x1234).expect("SO_MARK (root)");
-    s.bind(
-        &"127.0.0.1:0"
-            .parse::<std::net::SocketAddr>()
-            .expect("addr")
-            .into(),
-    )
-    .expect("bind");
+    s.set_mark(mark).expect("SO_MARK (root)");
+    s.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind");
     s.listen(1).expect("listen");
     let port = s
         .local_addr()
@@ -312,6 +302,17 @@ fn extended_shows_marks_only_with_cap_net_admin() {
         .as_socket()
         .expect("inet")
         .port();
+    (s, port)
+}
+
+/// The kernel sends a socket's mark only to CAP_NET_ADMIN: nobody sees null where root and
+/// nobody-with-CAP_NET_ADMIN see the mark.
+#[test]
+fn extended_shows_marks_only_with_cap_net_admin() {
+    if needs_root_and_setpriv() {
+        return;
+    }
+    let (_s, port) = marked_listener(0x1234);
     let filter = port_filter(port);
     let mut args = vec!["-tln", "--extended", "--json"];
     args.extend(filter.iter().map(String::as_str));
@@ -337,23 +338,7 @@ fn fwmark_filters_see_marks_only_with_cap_net_admin() {
     if needs_root_and_setpriv() {
         return;
     }
-    let s =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
-    s.set_mark(0x1234).expect("SO_MARK (root)");
-    s.bind(
-        &"127.0.0.1:0"
-            .parse::<std::net::SocketAddr>()
-            .expect("addr")
-            .into(),
-    )
-    .expect("bind");
-    s.listen(1).expect("listen");
-    let port = s
-        .local_addr()
-        .expect("addr")
-        .as_socket()
-        .expect("inet")
-        .port();
+    let (_s, port) = marked_listener(0x1234);
     let bin = SharedBin::new("fwmark");
     let listed = |out: &Output| -> usize {
         assert!(out.status.success(), "{}", describe("fwmark", out));
