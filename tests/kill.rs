@@ -18,7 +18,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{describe, have_tool, is_root, NamedNs, SharedBin, BIN};
+use common::{describe, end_exec_child, have_tool, is_root, NamedNs, SharedBin, BIN};
 
 fn rnetstat(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -331,13 +331,7 @@ impl Holder {
 
 impl Drop for Holder {
     fn drop(&mut self) {
-        // SAFETY: kill on the pid our child reported (ip netns exec execs it, so it is our
-        // child's exec).
-        unsafe {
-            libc::kill(self.pid as i32, libc::SIGKILL);
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        end_exec_child(self.pid, &mut self.child);
     }
 }
 

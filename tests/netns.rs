@@ -99,13 +99,7 @@ impl Holder {
 
 impl Drop for Holder {
     fn drop(&mut self) {
-        // SAFETY: kill on the pid our child reported (the same process: ip netns exec and
-        // unshare exec it, so it is our child or our child's exec).
-        unsafe {
-            libc::kill(self.pid as i32, libc::SIGKILL);
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        end_exec_child(self.pid, &mut self.child);
     }
 }
 

@@ -431,3 +431,14 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Ends a helper that `ip netns exec` or `unshare` ran: `pid` is the one it reported (those
+/// tools exec it, so it is `child` itself), then `child` is killed and reaped.
+pub fn end_exec_child(pid: u32, child: &mut Child) {
+    // SAFETY: kill(2) on the pid our own child reported for itself; no memory is involved.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGKILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
